@@ -1,0 +1,1 @@
+"""Registration attachment monitor: the Lambda package (handler in ``handler.py``)."""

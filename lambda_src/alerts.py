@@ -1,0 +1,281 @@
+"""Alert messages (pure) and the SNS publisher (adapter).
+
+One message serves every kind of subscriber: ``MessageStructure=json`` carries readable
+text for email and ``default``, and JSON for machines (``sqs``, ``lambda``, ``http(s)``);
+message attributes let subscribers filter. ``AttachmentUrl`` is never included.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from . import aws_clients
+from .model import Attachment
+
+if TYPE_CHECKING:
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sns.type_defs import PublishBatchRequestEntryTypeDef
+
+KIND_UPLOAD_FAILED = "ATTACHMENT_UPLOAD_FAILED"
+KIND_DIGEST = "ATTACHMENT_ALERT_DIGEST"
+KIND_STATE_UNAVAILABLE = "ATTACHMENT_ALERT_STATE_UNAVAILABLE"
+
+SUBJECT_LIMIT = 100  # SNS rejects longer subjects
+BATCH_SIZE = 10  # PublishBatch takes at most ten entries
+#: Digest and summary bodies stay far below SNS's 256 KiB message limit, even though the
+#: text appears twice (default/email) and the JSON three times in a structured message.
+LISTING_BUDGET_BYTES = 30_000
+FIX = (
+    "Upload the document again as a new registration attachment, then point the "
+    "registration at the new attachment (a failed upload cannot be retried)."
+)
+_MACHINE_PROTOCOLS = ("sqs", "lambda", "http", "https")
+_THROTTLING_CODES = frozenset(
+    {"Throttled", "Throttling", "ThrottlingException", "ThrottledException"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One message ready for SNS."""
+
+    kind: str
+    subject: str
+    message: str  # the MessageStructure=json document
+    attributes: dict[str, str]
+    attachment_ids: tuple[str, ...] = ()
+
+
+def console_url(region: str) -> str:
+    return f"https://{region}.console.aws.amazon.com/sms-voice/home?region={region}#/registrations"
+
+
+def iso_utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def failure_alert(attachment: Attachment, *, region: str, detected_at: datetime) -> Alert:
+    """The alert for one attachment whose upload failed."""
+    details = {
+        "kind": KIND_UPLOAD_FAILED,
+        "registrationAttachmentId": attachment.attachment_id,
+        "registrationAttachmentArn": attachment.arn,
+        "attachmentStatus": attachment.status,
+        "attachmentUploadErrorReason": attachment.error_reason,
+        "createdTimestamp": iso_utc(attachment.created),
+        "region": region,
+        "account": attachment.account,
+        "detectedAt": iso_utc(detected_at),
+        "consoleUrl": console_url(region),
+        "fix": FIX,
+    }
+    text = "\n".join(
+        [
+            "An AWS End User Messaging SMS registration attachment failed to upload.",
+            "",
+            f"Attachment:    {attachment.attachment_id}",
+            f"ARN:           {attachment.arn}",
+            f"Status:        {attachment.status}",
+            f"Error reason:  {attachment.error_reason or 'not given'}",
+            f"Created:       {details['createdTimestamp']}",
+            f"Region:        {region}",
+            f"Account:       {attachment.account}",
+            f"Detected at:   {details['detectedAt']}",
+            "",
+            f"Fix: {FIX}",
+            f"Console: {details['consoleUrl']}",
+        ]
+    )
+    return Alert(
+        kind=KIND_UPLOAD_FAILED,
+        subject=_subject(f"SMS registration attachment upload failed: {attachment.attachment_id}"),
+        message=_structured(text, details),
+        attributes={
+            "AlertKind": KIND_UPLOAD_FAILED,
+            "AttachmentStatus": attachment.status,
+            "AttachmentUploadErrorReason": attachment.error_reason or "NONE",
+        },
+        attachment_ids=(attachment.attachment_id,),
+    )
+
+
+def listing_alert(
+    kind: str,
+    attachment_ids: Sequence[str],
+    *,
+    total: int,
+    headline: str,
+    region: str,
+    account: str,
+    detected_at: datetime,
+) -> Alert:
+    """One alert naming many failed attachments: the flood-guard digest, or the summary
+    sent when the alert state is unreachable. The id list is trimmed to a byte budget;
+    ``total`` says how many there were in all."""
+    listed = _fit(attachment_ids, LISTING_BUDGET_BYTES)
+    not_listed = total - len(listed)
+    details = {
+        "kind": kind,
+        "attachmentStatus": "UPLOAD_FAILED",
+        "count": total,
+        "registrationAttachmentIds": listed,
+        "notListed": not_listed,
+        "region": region,
+        "account": account,
+        "detectedAt": iso_utc(detected_at),
+        "consoleUrl": console_url(region),
+        "fix": FIX,
+    }
+    lines = [headline, "", f"Failed attachments ({total}):", *(f"  {i}" for i in listed)]
+    if not_listed:
+        lines.append(f"  … and {not_listed} more (see the console)")
+    lines += [
+        "",
+        f"Region: {region}",
+        f"Account: {account}",
+        f"Detected at: {details['detectedAt']}",
+    ]
+    lines += ["", f"Fix: {FIX}", f"Console: {details['consoleUrl']}"]
+    return Alert(
+        kind=kind,
+        subject=_subject(f"{total} SMS registration attachment uploads failed ({region})"),
+        message=_structured("\n".join(lines), details),
+        attributes={
+            "AlertKind": kind,
+            "AttachmentStatus": "UPLOAD_FAILED",
+            "AttachmentUploadErrorReason": "MULTIPLE",
+        },
+        attachment_ids=tuple(attachment_ids),
+    )
+
+
+def _subject(text: str) -> str:
+    # SNS subjects: printable ASCII, no line breaks, at most 100 characters.
+    ascii_text = text.encode("ascii", "replace").decode("ascii").replace("\n", " ")
+    if len(ascii_text) <= SUBJECT_LIMIT:
+        return ascii_text
+    return ascii_text[: SUBJECT_LIMIT - 3] + "..."
+
+
+def _structured(text: str, details: dict[str, Any]) -> str:
+    machine = json.dumps(details, separators=(",", ":"))
+    document = {"default": text, "email": text} | dict.fromkeys(_MACHINE_PROTOCOLS, machine)
+    return json.dumps(document, ensure_ascii=False)
+
+
+def _fit(ids: Sequence[str], budget: int) -> list[str]:
+    listed: list[str] = []
+    used = 0
+    for attachment_id in ids:
+        used += len(attachment_id.encode()) + 4
+        if used > budget:
+            break
+        listed.append(attachment_id)
+    return listed
+
+
+class PublishError(RuntimeError):
+    """SNS refused the request as a whole (missing topic, no permission, key disabled…)."""
+
+
+@dataclass(slots=True)
+class BatchOutcome:
+    delivered: list[Alert] = field(default_factory=list)
+    #: (alert, error code, sender fault) for entries SNS refused after the retries.
+    refused: list[tuple[Alert, str, bool]] = field(default_factory=list)
+
+
+class AlertPublisher:
+    """Publishes through ``PublishBatch``.
+
+    Entries SNS marks ``Failed`` without ``SenderFault`` are retried (bounded), and so
+    is SNS throttling (``Throttled`` / 429), which botocore's standard retry mode does
+    not retry for SNS in every runtime version.
+    """
+
+    def __init__(
+        self,
+        topic_arn: str,
+        client: SNSClient | None = None,
+        *,
+        max_attempts: int = 4,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.topic_arn = topic_arn
+        self._client = client
+        self._max_attempts = max_attempts
+        self._sleep = sleep
+        self.calls = 0
+
+    @property
+    def client(self) -> SNSClient:
+        if self._client is None:
+            # The topic may live in another region (a central topic): call that region.
+            self._client = aws_clients.sns_client(self.topic_arn.split(":")[3])
+        return self._client
+
+    def publish(self, alerts: Sequence[Alert]) -> BatchOutcome:
+        """Publishes up to ten alerts in one call (more only after retries)."""
+        if len(alerts) > BATCH_SIZE:
+            raise ValueError(f"PublishBatch takes at most {BATCH_SIZE} entries, got {len(alerts)}")
+        outcome = BatchOutcome()
+        pending = {str(index): alert for index, alert in enumerate(alerts)}
+        for attempt in range(1, self._max_attempts + 1):
+            answer = self._publish_batch([_entry(key, alert) for key, alert in pending.items()])
+            if answer is None:  # throttled as a whole
+                self._backoff(attempt)
+                continue
+            for success in answer.get("Successful", []):
+                outcome.delivered.append(pending.pop(success["Id"]))
+            retry: dict[str, Alert] = {}
+            for failure in answer.get("Failed", []):
+                alert = pending.pop(failure["Id"])
+                if failure["SenderFault"] or attempt == self._max_attempts:
+                    outcome.refused.append((alert, failure["Code"], failure["SenderFault"]))
+                else:
+                    retry[failure["Id"]] = alert
+            pending = retry
+            if not pending:
+                return outcome
+            self._backoff(attempt)
+        outcome.refused.extend((alert, "Throttled", False) for alert in pending.values())
+        return outcome
+
+    def _publish_batch(self, entries: list[PublishBatchRequestEntryTypeDef]) -> Any:
+        self.calls += 1
+        try:
+            return self.client.publish_batch(
+                TopicArn=self.topic_arn, PublishBatchRequestEntries=entries
+            )
+        except ClientError as error:
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if error.response.get("Error", {}).get("Code") in _THROTTLING_CODES or status == 429:
+                return None
+            raise PublishError(f"SNS refused PublishBatch to {self.topic_arn}: {error}") from error
+        except BotoCoreError as error:
+            raise PublishError(f"SNS could not be reached for {self.topic_arn}: {error}") from error
+
+    def _backoff(self, attempt: int) -> None:
+        # Full jitter, capped: at most a few seconds in all.
+        self._sleep(random.uniform(0, min(2.0, 0.1 * 2**attempt)))
+
+
+def _entry(entry_id: str, alert: Alert) -> PublishBatchRequestEntryTypeDef:
+    return {
+        "Id": entry_id,
+        "Subject": alert.subject,
+        "Message": alert.message,
+        "MessageStructure": "json",
+        "MessageAttributes": {
+            name: {"DataType": "String", "StringValue": value}
+            for name, value in alert.attributes.items()
+        },
+    }
