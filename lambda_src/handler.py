@@ -71,9 +71,11 @@ def lambda_handler(event: Any, context: LambdaContext) -> dict[str, Any]:
     if kind is EventKind.CUSTOM_RESOURCE:
         logger.set_correlation_id(str(event.get("RequestId", context.aws_request_id)))
         logger.info("CloudFormation request", request_type=event.get("RequestType"))
+        metrics.add_metric(name="CustomResourceRequests", unit=MetricUnit.Count, value=1)
         return custom_resource.handle(event, context, runtime)
     logger.set_correlation_id(context.aws_request_id)
     if kind is EventKind.INVALID:
+        metrics.add_metric(name="InvalidEvents", unit=MetricUnit.Count, value=1)
         raise InvalidEventError(describe_invalid(event))
     return _scan(context)
 
