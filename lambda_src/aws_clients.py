@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 #: Standard mode retries throttling and 5xx with backoff; the other errors fail fast.
 BOTOCORE_CONFIG = BotocoreConfig(
-    retries={"mode": "standard", "max_attempts": 5},
+    retries={"mode": "standard", "total_max_attempts": 5},  # attempts, not retries
     connect_timeout=3,
     read_timeout=10,
     tcp_keepalive=True,
