@@ -127,7 +127,7 @@ def world(
     moto_url: str,
     fake_api_server: FakeSmsApi,
     response_server: ResponseUrlServer,
-) -> Iterator[World]:
+) -> World:
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -144,7 +144,7 @@ def world(
         monkeypatch.setenv(name, value)
     for name in ("MAX_ALERTS_PER_RUN", "ALERT_REMINDER_HOURS", "FULL_INVENTORY"):
         monkeypatch.delenv(name, raising=False)
-    urllib.request.urlopen(  # noqa: S310 - loopback moto server
+    urllib.request.urlopen(
         urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST")
     ).close()
     fake_api_server.reset()
@@ -168,7 +168,7 @@ def world(
     monkeypatch.setenv("ALERT_TOPIC_ARN", topic_arn)
     # Configuration and clients are built once per execution environment: start afresh.
     monkeypatch.setattr(handler, "_runtime", None)
-    yield World(
+    return World(
         api=fake_api_server,
         responses=response_server,
         topic_arn=topic_arn,
