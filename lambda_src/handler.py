@@ -1,8 +1,7 @@
 """Lambda entry point: route the event, call one function, map the result.
 
 Powertools gives structured JSON logs with the Lambda context, EMF metrics and X-Ray
-traces. The tracer patches botocore only: patching ``http.client`` would record the
-signed CloudFormation ResponseURL in traces.
+traces (botocore only; see ``observability``).
 """
 
 from __future__ import annotations
@@ -12,13 +11,14 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from . import custom_resource
 from .alerts import AlertPublisher
 from .config import Config, load_config
+from .observability import tracer
 from .routing import EventKind, InvalidEventError, classify, describe_invalid
 from .scan import ScanIncompleteError, Scanner, ScanSummary
 from .sms_api import AttachmentsApi
@@ -26,7 +26,6 @@ from .state import AlertState
 
 logger = Logger()
 metrics = Metrics()
-tracer = Tracer(patch_modules=("botocore",))
 
 #: An overlapping run must not take over a claim before this run could have finished.
 _LEASE_MARGIN_SECONDS = 60

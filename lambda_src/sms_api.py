@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Tracer
-
 from . import aws_clients
 from .model import Attachment
+from .observability import tracer
 
 if TYPE_CHECKING:
     from mypy_boto3_pinpoint_sms_voice_v2 import PinpointSMSVoiceV2Client
@@ -16,8 +15,6 @@ if TYPE_CHECKING:
 #: API limits (DESIGN.md §1).
 MAX_RESULTS = 100
 MAX_IDS_PER_REQUEST = 5
-
-tracer = Tracer()
 
 
 class AttachmentsApi:
