@@ -231,7 +231,8 @@ class AlertPublisher:
         for attempt in range(1, self._max_attempts + 1):
             answer = self._publish_batch([_entry(key, alert) for key, alert in pending.items()])
             if answer is None:  # throttled as a whole
-                self._backoff(attempt)
+                if attempt < self._max_attempts:
+                    self._backoff(attempt)
                 continue
             for success in answer.get("Successful", []):
                 outcome.delivered.append(pending.pop(success["Id"]))
@@ -245,7 +246,8 @@ class AlertPublisher:
             pending = retry
             if not pending:
                 return outcome
-            self._backoff(attempt)
+            if attempt < self._max_attempts:
+                self._backoff(attempt)
         outcome.refused.extend((alert, "Throttled", False) for alert in pending.values())
         return outcome
 

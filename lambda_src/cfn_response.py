@@ -9,6 +9,7 @@ logged, traced or put in an error message.
 
 from __future__ import annotations
 
+import http.client
 import json
 import random
 import threading
@@ -29,6 +30,7 @@ FAILED_IDS_KEY = "FailedAttachmentIdsTruncated"
 _IDS_KEY = "FailedAttachmentIds"
 _NO_IDS = "none"
 _ELLIPSIS = " [truncated]"
+_REASON_FLOOR = 512
 
 #: (url, body, timeout seconds) -> HTTP status; raises on transport errors.
 HttpPut = Callable[[str, bytes, float], int]
@@ -80,19 +82,26 @@ def _trim_failed_ids(document: dict[str, Any]) -> None:
     ids = data.get(_IDS_KEY)
     if not ids or ids == _NO_IDS:
         return
+    all_ids = ids.split(",")
+    original_flag = data.get(FAILED_IDS_KEY, "false")
     data[_IDS_KEY] = ""
-    room = MAX_BODY_BYTES - len(_dump(document))
+    data[FAILED_IDS_KEY] = "true"  # measure with the longest value it can take
+    # The Reason gives way first (down to _REASON_FLOOR characters as serialized), so a
+    # long reason does not cut ids that would fit once the reason is trimmed.
+    reason_len = len(json.dumps(document["Reason"])) - 2
+    room = MAX_BODY_BYTES - len(_dump(document)) + max(reason_len - _REASON_FLOOR, 0)
     kept: list[str] = []
     used = 0
-    for attachment_id in ids.split(","):
+    for attachment_id in all_ids:
         cost = len(json.dumps(attachment_id)) - 2 + (1 if kept else 0)
         if used + cost > room:
             break
         kept.append(attachment_id)
         used += cost
     # "none" would claim nothing failed: keep at least one id (Reason gives way instead).
-    data[_IDS_KEY] = ",".join(kept) if kept else ids.split(",", 1)[0]
-    data[FAILED_IDS_KEY] = "true"
+    kept = kept or all_ids[:1]
+    data[_IDS_KEY] = ",".join(kept)
+    data[FAILED_IDS_KEY] = "true" if len(kept) < len(all_ids) else original_flag
 
 
 def _trim_reason(reason: str, excess: int) -> str:
@@ -174,7 +183,7 @@ class Responder:
                 problem = f"HTTP {status}"
             except urllib.error.HTTPError as error:
                 problem = f"HTTP {error.code}"
-            except (OSError, ValueError) as error:
+            except (OSError, ValueError, http.client.HTTPException) as error:
                 problem = type(error).__name__
             wait = random.uniform(delay / 2, delay)
             if self._clock() + wait + 1.0 >= deadline:

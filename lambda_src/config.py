@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 DEFAULT_MAX_ALERTS_PER_RUN = 50
+MAX_REMINDER_HOURS = 24 * 366 * 10  # ten years: anything longer is a typo
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off", ""})
 
@@ -35,7 +36,9 @@ class Config:
 
 def load_config(environ: Mapping[str, str]) -> Config:
     """Parses the environment; raises ConfigError naming the first bad variable."""
-    reminder_hours = _integer(environ, "ALERT_REMINDER_HOURS", default=0, minimum=0)
+    reminder_hours = _integer(
+        environ, "ALERT_REMINDER_HOURS", default=0, minimum=0, maximum=MAX_REMINDER_HOURS
+    )
     return Config(
         alert_topic_arn=_arn(environ, "ALERT_TOPIC_ARN", service="sns"),
         state_table_name=_required(environ, "STATE_TABLE_NAME"),
@@ -66,7 +69,14 @@ def _arn(environ: Mapping[str, str], name: str, *, service: str) -> str:
     return value
 
 
-def _integer(environ: Mapping[str, str], name: str, *, default: int, minimum: int) -> int:
+def _integer(
+    environ: Mapping[str, str],
+    name: str,
+    *,
+    default: int,
+    minimum: int,
+    maximum: int | None = None,
+) -> int:
     raw = environ.get(name, "").strip()
     if not raw:
         return default
@@ -76,6 +86,8 @@ def _integer(environ: Mapping[str, str], name: str, *, default: int, minimum: in
         raise ConfigError(f"{name}={raw!r} is not a whole number: use e.g. {default}") from None
     if value < minimum:
         raise ConfigError(f"{name}={raw!r} is below {minimum}: use a value of {minimum} or more")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{name}={raw!r} is above {maximum}: use a value of {maximum} or less")
     return value
 
 

@@ -87,6 +87,7 @@ class StatusReport:
     failed_ids_truncated: bool = False
     status_by_id: dict[str, str] = field(default_factory=dict)
     gate_hits: dict[str, list[str]] = field(default_factory=dict)
+    gate_counts: dict[str, int] = field(default_factory=dict)
     scanned_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def data(self) -> dict[str, str]:
@@ -103,9 +104,15 @@ def unknown_data(ids: Iterable[str] = ()) -> dict[str, str]:
     """Every attribute, valued UNKNOWN: a rollback answers this when it cannot read."""
     data = dict.fromkeys(["TotalCount", *_COUNT_KEYS.values(), "FailedAttachmentIds"], UNKNOWN)
     data[FAILED_IDS_KEY] = "false"
-    data |= {f"Status.{i}": UNKNOWN for i in ids}
+    data |= {f"Status.{attachment_id_of(i)}": UNKNOWN for i in ids}
     data["ScannedAt"] = iso_utc(datetime.now(UTC))
     return data
+
+
+def attachment_id_of(id_or_arn: str) -> str:
+    """The attachment id of an id or ARN (``…:registration-attachment/<id>``): the
+    ``Status.<id>`` attributes are keyed by id whichever form was requested."""
+    return id_or_arn.rsplit("/", 1)[-1] if id_or_arn.startswith("arn:") else id_or_arn
 
 
 # -- properties --------------------------------------------------------------------------
@@ -194,6 +201,7 @@ def read_status(api: AttachmentsApi, request: ReportRequest) -> StatusReport:
                 if request.ids:
                     report.status_by_id[attachment.attachment_id] = status
                 if status in gate:
+                    report.gate_counts[status] = report.gate_counts.get(status, 0) + 1
                     hits = report.gate_hits.setdefault(status, [])
                     if len(hits) < 20:  # enough to name in a reason
                         hits.append(attachment.attachment_id)
@@ -237,7 +245,7 @@ def gate_reason(report: StatusReport) -> str | None:
         return None
     parts = []
     for status, ids in report.gate_hits.items():
-        count = report.counts.get(status) or len(ids)
+        count = report.gate_counts.get(status) or len(ids)
         parts.append(f"{status}: {', '.join(ids)}{' …' if count > len(ids) else ''}")
     return "FailOnStatuses: attachments in a gated status — " + "; ".join(parts)
 
@@ -327,7 +335,11 @@ def handle(
     if duplicate:
         logger.info("Request already answered; not answering again")
         return {"Status": "DUPLICATE", "PhysicalResourceId": physical_id}
-    answered_here = answer(outcome)
+    try:
+        answered_here = answer(outcome)
+    except Exception as error:  # the responder's own retries failed in an unforeseen way
+        logger.error("Could not answer CloudFormation", error_type=type(error).__name__)
+        answered_here = False
     responder.wait(max(seconds_left() - 0.5, 0.0))
     if answered_here and responder.delivered and state is not None:
         _record_answer(state, event, outcome.status)
