@@ -18,13 +18,14 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from . import aws_clients
-from .model import Attachment
+from .model import UPLOAD_FAILED, UPLOAD_IN_PROGRESS, Attachment
 
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sns.type_defs import PublishBatchRequestEntryTypeDef
 
 KIND_UPLOAD_FAILED = "ATTACHMENT_UPLOAD_FAILED"
+KIND_UPLOAD_STUCK = "ATTACHMENT_UPLOAD_STUCK"
 KIND_DIGEST = "ATTACHMENT_ALERT_DIGEST"
 KIND_STATE_UNAVAILABLE = "ATTACHMENT_ALERT_STATE_UNAVAILABLE"
 
@@ -36,6 +37,11 @@ LISTING_BUDGET_BYTES = 30_000
 FIX = (
     "Upload the document again as a new registration attachment, then point the "
     "registration at the new attachment (a failed upload cannot be retried)."
+)
+STUCK_FIX = (
+    "Check the document and the registration in the console; if the upload does not "
+    "complete, upload the document again as a new registration attachment and point "
+    "the registration at the new attachment."
 )
 _MACHINE_PROTOCOLS = ("sqs", "lambda", "http", "https")
 _THROTTLING_CODES = frozenset(
@@ -62,10 +68,46 @@ def iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+@dataclass(frozen=True, slots=True)
+class _Wording:
+    headline: str
+    subject: str
+    fix: str
+    status: str
+
+
+_WORDING = {
+    KIND_UPLOAD_FAILED: _Wording(
+        headline="An AWS End User Messaging SMS registration attachment failed to upload.",
+        subject="SMS registration attachment upload failed: {id}",
+        fix=FIX,
+        status=UPLOAD_FAILED,
+    ),
+    KIND_UPLOAD_STUCK: _Wording(
+        headline=(
+            "An AWS End User Messaging SMS registration attachment has been uploading "
+            "for {age} and has not completed."
+        ),
+        subject="SMS registration attachment upload stuck: {id}",
+        fix=STUCK_FIX,
+        status=UPLOAD_IN_PROGRESS,
+    ),
+}
+
+
 def failure_alert(attachment: Attachment, *, region: str, detected_at: datetime) -> Alert:
     """The alert for one attachment whose upload failed."""
-    details = {
-        "kind": KIND_UPLOAD_FAILED,
+    return attachment_alert(KIND_UPLOAD_FAILED, attachment, region=region, detected_at=detected_at)
+
+
+def attachment_alert(
+    kind: str, attachment: Attachment, *, region: str, detected_at: datetime
+) -> Alert:
+    """The alert for one attachment: its upload failed, or is stuck in progress."""
+    wording = _WORDING[kind]
+    age_minutes = max(int((detected_at - attachment.created).total_seconds() // 60), 0)
+    details: dict[str, Any] = {
+        "kind": kind,
         "registrationAttachmentId": attachment.attachment_id,
         "registrationAttachmentArn": attachment.arn,
         "attachmentStatus": attachment.status,
@@ -75,11 +117,13 @@ def failure_alert(attachment: Attachment, *, region: str, detected_at: datetime)
         "account": attachment.account,
         "detectedAt": iso_utc(detected_at),
         "consoleUrl": console_url(region),
-        "fix": FIX,
+        "fix": wording.fix,
     }
+    if kind == KIND_UPLOAD_STUCK:
+        details["uploadAgeMinutes"] = age_minutes
     text = "\n".join(
         [
-            "An AWS End User Messaging SMS registration attachment failed to upload.",
+            wording.headline.format(age=_age(age_minutes)),
             "",
             f"Attachment:    {attachment.attachment_id}",
             f"ARN:           {attachment.arn}",
@@ -90,21 +134,29 @@ def failure_alert(attachment: Attachment, *, region: str, detected_at: datetime)
             f"Account:       {attachment.account}",
             f"Detected at:   {details['detectedAt']}",
             "",
-            f"Fix: {FIX}",
+            f"Fix: {wording.fix}",
             f"Console: {details['consoleUrl']}",
         ]
     )
     return Alert(
-        kind=KIND_UPLOAD_FAILED,
-        subject=_subject(f"SMS registration attachment upload failed: {attachment.attachment_id}"),
+        kind=kind,
+        subject=_subject(wording.subject.format(id=attachment.attachment_id)),
         message=_structured(text, details),
         attributes={
-            "AlertKind": KIND_UPLOAD_FAILED,
+            "AlertKind": kind,
             "AttachmentStatus": attachment.status,
             "AttachmentUploadErrorReason": attachment.error_reason or "NONE",
         },
         attachment_ids=(attachment.attachment_id,),
     )
+
+
+def _age(minutes: int) -> str:
+    if minutes < 120:
+        return f"{minutes} minutes"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} hours"
+    return f"{minutes // (24 * 60)} days"
 
 
 def listing_alert(
@@ -116,15 +168,17 @@ def listing_alert(
     region: str,
     account: str,
     detected_at: datetime,
+    status: str = UPLOAD_FAILED,
 ) -> Alert:
-    """One alert naming many failed attachments: the flood-guard digest, or the summary
-    sent when the alert state is unreachable. The id list is trimmed to a byte budget;
-    ``total`` says how many there were in all."""
+    """One alert naming many attachments: the flood-guard digest of one kind, or the
+    summary sent when the alert state is unreachable (``status`` MULTIPLE when it names
+    failed and stuck uploads). The id list is trimmed to a byte budget; ``total`` says
+    how many there were in all."""
     listed = _fit(attachment_ids, LISTING_BUDGET_BYTES)
     not_listed = total - len(listed)
     details = {
         "kind": kind,
-        "attachmentStatus": "UPLOAD_FAILED",
+        "attachmentStatus": status,
         "count": total,
         "registrationAttachmentIds": listed,
         "notListed": not_listed,
@@ -134,7 +188,8 @@ def listing_alert(
         "consoleUrl": console_url(region),
         "fix": FIX,
     }
-    lines = [headline, "", f"Failed attachments ({total}):", *(f"  {i}" for i in listed)]
+    noun = {UPLOAD_FAILED: "Failed", UPLOAD_IN_PROGRESS: "Stuck"}.get(status, "Failed or stuck")
+    lines = [headline, "", f"{noun} attachments ({total}):", *(f"  {i}" for i in listed)]
     if not_listed:
         lines.append(f"  … and {not_listed} more (see the console)")
     lines += [
@@ -144,13 +199,14 @@ def listing_alert(
         f"Detected at: {details['detectedAt']}",
     ]
     lines += ["", f"Fix: {FIX}", f"Console: {details['consoleUrl']}"]
+    verb = {UPLOAD_FAILED: "failed", UPLOAD_IN_PROGRESS: "stuck"}.get(status, "failed or stuck")
     return Alert(
         kind=kind,
-        subject=_subject(f"{total} SMS registration attachment uploads failed ({region})"),
+        subject=_subject(f"{total} SMS registration attachment uploads {verb} ({region})"),
         message=_structured("\n".join(lines), details),
         attributes={
             "AlertKind": kind,
-            "AttachmentStatus": "UPLOAD_FAILED",
+            "AttachmentStatus": status,
             "AttachmentUploadErrorReason": "MULTIPLE",
         },
         attachment_ids=tuple(attachment_ids),

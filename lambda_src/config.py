@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 DEFAULT_MAX_ALERTS_PER_RUN = 50
+DEFAULT_STUCK_UPLOAD_MINUTES = 60
+DEFAULT_MONITOR_NAME = "registration-attachment-monitor"
 MAX_REMINDER_HOURS = 24 * 366 * 10  # ten years: anything longer is a typo
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off", ""})
@@ -32,12 +34,23 @@ class Config:
     reminder_interval: timedelta | None = None
     #: List every status (for per-status metrics) instead of only the alerted ones.
     full_inventory: bool = False
+    #: Alert on uploads still in progress this long after creation; None = off.
+    stuck_after: timedelta | None = timedelta(minutes=DEFAULT_STUCK_UPLOAD_MINUTES)
+    #: The metrics dimension that tells monitors (one per stack) apart.
+    monitor_name: str = DEFAULT_MONITOR_NAME
 
 
 def load_config(environ: Mapping[str, str]) -> Config:
     """Parses the environment; raises ConfigError naming the first bad variable."""
     reminder_hours = _integer(
         environ, "ALERT_REMINDER_HOURS", default=0, minimum=0, maximum=MAX_REMINDER_HOURS
+    )
+    stuck_minutes = _integer(
+        environ,
+        "STUCK_UPLOAD_MINUTES",
+        default=DEFAULT_STUCK_UPLOAD_MINUTES,
+        minimum=0,
+        maximum=MAX_REMINDER_HOURS * 60,
     )
     return Config(
         alert_topic_arn=_arn(environ, "ALERT_TOPIC_ARN", service="sns"),
@@ -48,6 +61,8 @@ def load_config(environ: Mapping[str, str]) -> Config:
         ),
         reminder_interval=timedelta(hours=reminder_hours) if reminder_hours else None,
         full_inventory=_boolean(environ, "FULL_INVENTORY", default=False),
+        stuck_after=timedelta(minutes=stuck_minutes) if stuck_minutes else None,
+        monitor_name=environ.get("MONITOR_NAME", "").strip() or DEFAULT_MONITOR_NAME,
     )
 
 

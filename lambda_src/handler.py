@@ -82,23 +82,38 @@ def lambda_handler(event: Any, context: LambdaContext) -> dict[str, Any]:
 def _scan(context: LambdaContext) -> dict[str, Any]:
     lease = math.ceil(context.get_remaining_time_in_millis() / 1000) + _LEASE_MARGIN_SECONDS
     current = runtime()
+    metrics.set_default_dimensions(Monitor=current.config.monitor_name)
     scanner = Scanner(current.config, current.api, current.publisher, current.state)
     try:
         summary = scanner.run(lease_seconds=lease)
     except ScanIncompleteError as error:
-        _record_metrics(error.summary)
+        _record_metrics(error.summary, current.config, succeeded=False)
         logger.error("Scan incomplete", scan=error.summary.as_dict(), cause=str(error))
         raise
-    _record_metrics(summary)
+    _record_metrics(summary, current.config, succeeded=True)
     logger.info("Scan complete", scan=summary.as_dict())
     return summary.as_dict()
 
 
-def _record_metrics(summary: ScanSummary) -> None:
-    metrics.add_metric(
-        name="AttachmentsSeen", unit=MetricUnit.Count, value=summary.attachments_seen
-    )
-    metrics.add_metric(name="FailedFound", unit=MetricUnit.Count, value=summary.failed_found)
-    metrics.add_metric(name="AlertsSent", unit=MetricUnit.Count, value=summary.alerts_sent)
-    metrics.add_metric(name="AlertsInDigest", unit=MetricUnit.Count, value=summary.alerts_in_digest)
-    metrics.add_metric(name="AlertsFailed", unit=MetricUnit.Count, value=summary.alerts_failed)
+_STATUS_METRICS = {
+    "UPLOAD_IN_PROGRESS": "AttachmentsUploadInProgress",
+    "UPLOAD_COMPLETE": "AttachmentsUploadComplete",
+    "UPLOAD_FAILED": "AttachmentsUploadFailed",
+    "DELETED": "AttachmentsDeleted",
+}
+
+
+def _record_metrics(summary: ScanSummary, config: Config, *, succeeded: bool) -> None:
+    """One EMF document per run; the stack's alarms and dashboard read these names."""
+    count = MetricUnit.Count
+    metrics.add_metric(name="AttachmentsSeen", unit=count, value=summary.attachments_seen)
+    metrics.add_metric(name="FailedFound", unit=count, value=summary.failed_found)
+    metrics.add_metric(name="StuckFound", unit=count, value=summary.stuck_found)
+    metrics.add_metric(name="AlertsSent", unit=count, value=summary.alerts_sent)
+    metrics.add_metric(name="AlertsInDigest", unit=count, value=summary.alerts_in_digest)
+    metrics.add_metric(name="AlertsFailed", unit=count, value=summary.alerts_failed)
+    metrics.add_metric(name="ScansSucceeded", unit=count, value=1 if succeeded else 0)
+    metrics.add_metric(name="ScanDuration", unit=MetricUnit.Milliseconds, value=summary.duration_ms)
+    if config.full_inventory:
+        for status, name in _STATUS_METRICS.items():
+            metrics.add_metric(name=name, unit=count, value=summary.by_status.get(status, 0))

@@ -1,15 +1,16 @@
-"""The scheduled scan: find failed uploads, alert each one once.
+"""The scheduled scan: find failed and stuck uploads, alert each one once.
 
 Streaming: one API page (≤100 attachments) and at most ten pending alerts are held at a
-time, so memory does not grow with the number of attachments. Per page the candidates
-are read from the state table in one ``BatchGetItem``; each new one is *claimed* with a
+time, so memory does not grow with the number of attachments. Per page the findings are
+read from the state table in one ``BatchGetItem``; each new one is *claimed* with a
 conditional write (so an overlapping run skips it), published, then marked SENT. A crash
 or a refused publish leaves the claim to expire and a later run sends it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
@@ -21,14 +22,15 @@ from .alerts import (
     KIND_DIGEST,
     KIND_STATE_UNAVAILABLE,
     KIND_UPLOAD_FAILED,
+    KIND_UPLOAD_STUCK,
     Alert,
     AlertPublisher,
     PublishError,
-    failure_alert,
+    attachment_alert,
     listing_alert,
 )
 from .config import Config
-from .model import UPLOAD_FAILED, Attachment
+from .model import ALL_STATUSES, UPLOAD_FAILED, UPLOAD_IN_PROGRESS, Attachment
 from .sms_api import AttachmentsApi
 from .state import AlertState, StateUnavailableError, alert_key
 
@@ -36,20 +38,26 @@ logger = Logger(child=True)
 
 #: Enough ids to name in a summary; beyond this only the count grows.
 _SUMMARY_ID_LIMIT = 1_000
+_DIGEST_WORDS = {KIND_UPLOAD_FAILED: "failed", KIND_UPLOAD_STUCK: "stuck"}
+_KIND_STATUS = {KIND_UPLOAD_FAILED: UPLOAD_FAILED, KIND_UPLOAD_STUCK: UPLOAD_IN_PROGRESS}
 
 
 @dataclass(slots=True)
 class ScanSummary:
     attachments_seen: int = 0
     failed_found: int = 0
+    stuck_found: int = 0
     already_alerted: int = 0
     claimed_elsewhere: int = 0
     alerts_sent: int = 0
     alerts_in_digest: int = 0
     alerts_failed: int = 0
     state_unavailable: bool = False
+    duration_ms: int = 0
+    #: Attachments per status; filled for every status only with the full inventory.
+    by_status: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ALL_STATUSES, 0))
 
-    def as_dict(self) -> dict[str, int | bool]:
+    def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
 
@@ -61,11 +69,26 @@ class ScanIncompleteError(RuntimeError):
         self.summary = summary
 
 
-@dataclass(slots=True)
-class _Outbox:
-    """Individual alerts waiting for a full batch of ten."""
+@dataclass(frozen=True, slots=True)
+class Finding:
+    kind: str
+    attachment: Attachment
 
+    @property
+    def key(self) -> str:
+        return alert_key(self.kind, self.attachment.attachment_id)
+
+
+@dataclass(slots=True)
+class _Run:
+    """What one run holds besides the summary: bounded by the batch size, the flood
+    guard's overflow (ids only) and the summary's id limit."""
+
+    summary: ScanSummary = field(default_factory=ScanSummary)
     pending: list[tuple[str, Alert]] = field(default_factory=list)
+    digests: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    unrecorded: list[str] = field(default_factory=list)
+    account: str = "unknown"
 
 
 class Scanner:
@@ -84,84 +107,104 @@ class Scanner:
         self._state = state
         self._clock = clock
 
+    @property
+    def listed_statuses(self) -> set[str] | None:
+        """The server-side filter: only what can alert (None = every status)."""
+        if self._config.full_inventory:
+            return None
+        return {UPLOAD_FAILED} | ({UPLOAD_IN_PROGRESS} if self._config.stuck_after else set())
+
     def run(self, *, lease_seconds: int) -> ScanSummary:
         """Scans every page; raises ScanIncompleteError after sending what it could when
         the listing, the topic or the state table fails."""
-        summary = ScanSummary()
-        outbox = _Outbox()
-        digest_keys: list[tuple[str, str]] = []  # (state key, attachment id)
-        unrecorded: list[str] = []  # failed ids seen while the state table is down
-        account = "unknown"
+        started = time.monotonic()
+        run = _Run()
         failure: Exception | None = None
-        statuses = None if self._config.full_inventory else {UPLOAD_FAILED}
         try:
-            for page in self._api.pages(statuses):
-                summary.attachments_seen += len(page)
-                failed = [a for a in page if a.status == UPLOAD_FAILED]
-                summary.failed_found += len(failed)
-                if not failed:
-                    continue
-                account = failed[0].account
-                if summary.state_unavailable:
-                    _remember(unrecorded, failed)
-                    continue
-                try:
-                    self._handle_page(failed, summary, outbox, digest_keys, lease_seconds)
-                except StateUnavailableError as error:
-                    logger.error("Alert state unavailable; sending one summary", error=str(error))
-                    summary.state_unavailable = True
-                    _remember(unrecorded, failed)
+            for page in self._api.pages(self.listed_statuses):
+                findings = list(self._findings(page, run.summary))
+                if findings:
+                    run.account = findings[0].attachment.account
+                    self._handle(findings, run, lease_seconds)
         except (ClientError, BotoCoreError, PublishError) as error:
             failure = error
-        failure = self._finish(summary, outbox, digest_keys, unrecorded, account) or failure
+        failure = self._finish(run) or failure
+        summary = run.summary
+        summary.duration_ms = int((time.monotonic() - started) * 1000)
         if failure is not None:
             raise ScanIncompleteError(f"scan incomplete: {failure}", summary) from failure
         if summary.state_unavailable:
             raise ScanIncompleteError(
-                f"alert state table {self._state.table_name} unavailable: "
-                f"sent one summary naming {summary.failed_found} failed attachment(s)",
+                f"alert state table {self._state.table_name} unavailable: sent one summary "
+                f"naming {summary.failed_found + summary.stuck_found} attachment(s)",
                 summary,
             )
         return summary
 
-    def _handle_page(
-        self,
-        failed: list[Attachment],
-        summary: ScanSummary,
-        outbox: _Outbox,
-        digest_keys: list[tuple[str, str]],
-        lease_seconds: int,
-    ) -> None:
+    def _findings(self, page: list[Attachment], summary: ScanSummary) -> Iterator[Finding]:
+        summary.attachments_seen += len(page)
+        stuck_before = (
+            self._clock() - self._config.stuck_after if self._config.stuck_after else None
+        )
+        for attachment in page:
+            summary.by_status[attachment.status] = summary.by_status.get(attachment.status, 0) + 1
+            if attachment.status == UPLOAD_FAILED:
+                summary.failed_found += 1
+                yield Finding(KIND_UPLOAD_FAILED, attachment)
+            elif (
+                attachment.status == UPLOAD_IN_PROGRESS
+                and stuck_before is not None
+                and attachment.created <= stuck_before
+            ):
+                summary.stuck_found += 1
+                yield Finding(KIND_UPLOAD_STUCK, attachment)
+
+    def _handle(self, findings: list[Finding], run: _Run, lease_seconds: int) -> None:
+        if run.summary.state_unavailable:
+            _remember(run.unrecorded, findings)
+            return
+        try:
+            self._alert_new(findings, run, lease_seconds)
+        except StateUnavailableError as error:
+            logger.error("Alert state unavailable; sending one summary", error=str(error))
+            run.summary.state_unavailable = True
+            _remember(run.unrecorded, findings)
+
+    def _alert_new(self, findings: list[Finding], run: _Run, lease_seconds: int) -> None:
+        summary = run.summary
         now = self._now()
-        keys = [alert_key(KIND_UPLOAD_FAILED, a.attachment_id) for a in failed]
-        records = self._state.records(keys)
+        records = self._state.records([finding.key for finding in findings])
         self._state.keep_alive(records.values(), now=now)
-        for key, attachment in zip(keys, failed, strict=True):
-            if self._state.is_settled(records.get(key), now):
+        for finding in findings:
+            if self._state.is_settled(records.get(finding.key), now):
                 summary.already_alerted += 1
                 continue
-            if not self._state.claim(key, now=now, lease_seconds=lease_seconds):
+            if not self._state.claim(finding.key, now=now, lease_seconds=lease_seconds):
                 summary.claimed_elsewhere += 1
                 continue
-            individual = summary.alerts_sent + len(outbox.pending) + summary.alerts_failed
-            if individual < self._config.max_alerts_per_run:
-                alert = failure_alert(
-                    attachment, region=self._config.region, detected_at=self._clock()
-                )
-                outbox.pending.append((key, alert))
-                if len(outbox.pending) == BATCH_SIZE:
-                    self._flush(outbox, summary)
-            else:
-                digest_keys.append((key, attachment.attachment_id))
+            individual = summary.alerts_sent + len(run.pending) + summary.alerts_failed
+            if individual >= self._config.max_alerts_per_run:
+                overflow = run.digests.setdefault(finding.kind, [])
+                overflow.append((finding.key, finding.attachment.attachment_id))
+                continue
+            alert = attachment_alert(
+                finding.kind,
+                finding.attachment,
+                region=self._config.region,
+                detected_at=self._clock(),
+            )
+            run.pending.append((finding.key, alert))
+            if len(run.pending) == BATCH_SIZE:
+                self._flush(run)
 
-    def _flush(self, outbox: _Outbox, summary: ScanSummary) -> None:
-        if not outbox.pending:
+    def _flush(self, run: _Run) -> None:
+        if not run.pending:
             return
-        keys = {alert.attachment_ids[0]: key for key, alert in outbox.pending}
-        outcome = self._publisher.publish([alert for _, alert in outbox.pending])
-        outbox.pending.clear()
-        summary.alerts_sent += len(outcome.delivered)
-        summary.alerts_failed += len(outcome.refused)
+        keys = {id(alert): key for key, alert in run.pending}
+        outcome = self._publisher.publish([alert for _, alert in run.pending])
+        run.pending.clear()
+        run.summary.alerts_sent += len(outcome.delivered)
+        run.summary.alerts_failed += len(outcome.refused)
         for alert, code, sender_fault in outcome.refused:
             logger.error(
                 "SNS refused an alert; the claim expires and a later run retries it",
@@ -171,69 +214,69 @@ class Scanner:
             )
         now = self._now()
         for alert in outcome.delivered:
-            self._state.mark_sent(keys[alert.attachment_ids[0]], now=now)
+            self._state.mark_sent(keys[id(alert)], now=now)
 
-    def _finish(
-        self,
-        summary: ScanSummary,
-        outbox: _Outbox,
-        digest_keys: list[tuple[str, str]],
-        unrecorded: list[str],
-        account: str,
-    ) -> Exception | None:
-        """Sends what is pending (batch, digest, summary); returns the first error."""
+    def _finish(self, run: _Run) -> Exception | None:
+        """Sends what is pending (batch, digests, summary); returns the first error."""
         failure: Exception | None = None
         try:
-            self._flush(outbox, summary)
+            self._flush(run)
         except (StateUnavailableError, PublishError) as error:
             failure = error
-        if digest_keys:
-            failure = self._send_digest(summary, digest_keys, account) or failure
-        if unrecorded:
-            summary_alert = listing_alert(
-                KIND_STATE_UNAVAILABLE,
-                unrecorded,
-                total=summary.failed_found,
-                headline=(
-                    "SMS registration attachment uploads failed, and the monitor's alert "
-                    "state is unreachable: this summary names them; individual alerts "
-                    "follow once the state table is back."
-                ),
-                region=self._config.region,
-                account=account,
-                detected_at=self._clock(),
-            )
+        for kind, overflow in run.digests.items():
+            digest_failure = self._send_digest(run, kind, overflow)
+            failure = failure or digest_failure
+        if run.unrecorded:
             try:
-                self._publish_single(summary_alert)
+                self._publish_single(self._state_summary(run))
             except PublishError as error:
                 failure = failure or error
         return failure
 
     def _send_digest(
-        self, summary: ScanSummary, digest_keys: list[tuple[str, str]], account: str
+        self, run: _Run, kind: str, overflow: list[tuple[str, str]]
     ) -> Exception | None:
         digest = listing_alert(
             KIND_DIGEST,
-            [attachment_id for _, attachment_id in digest_keys],
-            total=len(digest_keys),
+            [attachment_id for _, attachment_id in overflow],
+            total=len(overflow),
             headline=(
-                f"More SMS registration attachment uploads failed than the "
-                f"{self._config.max_alerts_per_run} individual alerts sent per run: "
-                "the rest are listed here and will not be alerted one by one."
+                f"More SMS registration attachment uploads {_DIGEST_WORDS[kind]} than the "
+                f"{self._config.max_alerts_per_run} individual alerts sent per run: the "
+                "rest are listed here and will not be alerted one by one."
             ),
             region=self._config.region,
-            account=account,
+            account=run.account,
             detected_at=self._clock(),
+            status=_KIND_STATUS[kind],
         )
         try:
             self._publish_single(digest)
             now = self._now()
-            for key, _ in digest_keys:
+            for key, _ in overflow:
                 self._state.mark_sent(key, now=now)
         except (PublishError, StateUnavailableError) as error:
             return error
-        summary.alerts_in_digest = len(digest_keys)
+        run.summary.alerts_in_digest += len(overflow)
         return None
+
+    def _state_summary(self, run: _Run) -> Alert:
+        summary = run.summary
+        mixed = summary.stuck_found > 0
+        return listing_alert(
+            KIND_STATE_UNAVAILABLE,
+            run.unrecorded,
+            total=summary.failed_found + summary.stuck_found,
+            headline=(
+                "SMS registration attachment uploads failed or are stuck, and the monitor's "
+                "alert state is unreachable: this summary names them; individual alerts "
+                "follow once the state table is back."
+            ),
+            region=self._config.region,
+            account=run.account,
+            detected_at=self._clock(),
+            status="MULTIPLE" if mixed else UPLOAD_FAILED,
+        )
 
     def _publish_single(self, alert: Alert) -> None:
         outcome = self._publisher.publish([alert])
@@ -245,6 +288,6 @@ class Scanner:
         return int(self._clock().timestamp())
 
 
-def _remember(unrecorded: list[str], failed: list[Attachment]) -> None:
-    room = _SUMMARY_ID_LIMIT - len(unrecorded)
-    unrecorded.extend(a.attachment_id for a in failed[: max(room, 0)])
+def _remember(unrecorded: list[str], findings: list[Finding]) -> None:
+    room = max(_SUMMARY_ID_LIMIT - len(unrecorded), 0)
+    unrecorded.extend(finding.attachment.attachment_id for finding in findings[:room])

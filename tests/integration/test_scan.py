@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -79,14 +80,75 @@ def test_one_failed_attachment_is_alerted_with_everything_a_person_needs(world: 
     assert "X-Amz-Signature" not in str(alert)  # the fake's AttachmentUrl never leaks
 
 
-def test_the_scan_asks_only_for_failed_uploads_with_full_pages(world: World) -> None:
+def test_the_scan_asks_only_for_alerting_statuses_with_full_pages(world: World) -> None:
     world.api.add("UPLOAD_FAILED")
 
     world.invoke({})
 
     [request] = world.api.calls
     assert request["MaxResults"] == 100
+    assert request["Filters"] == [
+        {"Name": "attachment-status", "Values": ["UPLOAD_FAILED", "UPLOAD_IN_PROGRESS"]}
+    ]
+
+
+def test_without_stuck_alerts_the_scan_lists_failed_uploads_only(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STUCK_UPLOAD_MINUTES", "0")
+    world.api.add("UPLOAD_FAILED")
+
+    world.invoke({})
+
+    [request] = world.api.calls
     assert request["Filters"] == [{"Name": "attachment-status", "Values": ["UPLOAD_FAILED"]}]
+
+
+def test_the_full_inventory_lists_every_status(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FULL_INVENTORY", "true")
+    world.api.seed({"UPLOAD_COMPLETE": 150, "UPLOAD_FAILED": 2, "DELETED": 3})
+
+    result = world.invoke({})
+
+    assert "Filters" not in world.api.calls[0]
+    assert result["by_status"] == {
+        "UPLOAD_IN_PROGRESS": 0,
+        "UPLOAD_COMPLETE": 150,
+        "UPLOAD_FAILED": 2,
+        "DELETED": 3,
+    }
+    assert result["alerts_sent"] == 2
+
+
+def test_uploads_stuck_in_progress_are_alerted_once_with_their_own_kind(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given one upload in progress for three hours and one for ten minutes
+    monkeypatch.setenv("STUCK_UPLOAD_MINUTES", "60")
+    now = datetime.now(UTC)
+    [stuck] = world.api.add("UPLOAD_IN_PROGRESS", created=now - timedelta(hours=3))
+    world.api.add("UPLOAD_IN_PROGRESS", created=now - timedelta(minutes=10))
+
+    result = world.invoke(SCHEDULER_EVENT)
+
+    # Then only the old one is alerted, as stuck
+    assert result["stuck_found"] == 1
+    [alert] = world.alerts()
+    assert alert["kind"] == "ATTACHMENT_UPLOAD_STUCK"
+    assert alert["registrationAttachmentId"] == stuck.attachment_id
+    assert alert["attachmentStatus"] == "UPLOAD_IN_PROGRESS"
+    assert 179 <= alert["uploadAgeMinutes"] <= 181
+    assert alert["_attributes"]["AlertKind"] == "ATTACHMENT_UPLOAD_STUCK"
+    assert "stuck" in alert["_subject"]
+    # And not again on the next run; if it then fails, that is a new alert of its own kind
+    world.invoke(SCHEDULER_EVENT)
+    assert world.alerts() == []
+    world.api.set_status(stuck.attachment_id, "UPLOAD_FAILED", "INTERNAL_ERROR")
+    world.invoke(SCHEDULER_EVENT)
+    [failed_alert] = world.alerts()
+    assert failed_alert["kind"] == "ATTACHMENT_UPLOAD_FAILED"
 
 
 def test_hundreds_of_attachments_with_failures_across_pages(
@@ -100,7 +162,7 @@ def test_hundreds_of_attachments_with_failures_across_pages(
 
     assert result["failed_found"] == 350
     assert result["alerts_sent"] == 350
-    assert world.api.call_count == 4  # ⌈350/100⌉ pages, nothing else listed
+    assert world.api.call_count == 5  # ⌈(350 failed + 150 in progress)/100⌉ pages
     assert len(alert_ids(world.alerts())) == 350
     publisher = handler.runtime().publisher
     assert publisher.calls == 35  # ⌈350/10⌉ PublishBatch calls
