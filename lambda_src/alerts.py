@@ -12,7 +12,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -123,7 +123,7 @@ def attachment_alert(
         details["uploadAgeMinutes"] = age_minutes
     text = "\n".join(
         [
-            wording.headline.format(age=_age(age_minutes)),
+            wording.headline.format(age=describe_age(detected_at - attachment.created)),
             "",
             f"Attachment:    {attachment.attachment_id}",
             f"ARN:           {attachment.arn}",
@@ -151,7 +151,9 @@ def attachment_alert(
     )
 
 
-def _age(minutes: int) -> str:
+def describe_age(age: timedelta) -> str:
+    """A person's reading of an age: minutes, then hours, then days."""
+    minutes = max(int(age.total_seconds() // 60), 0)
     if minutes < 120:
         return f"{minutes} minutes"
     if minutes < 48 * 60:

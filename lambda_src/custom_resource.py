@@ -29,7 +29,7 @@ from .cfn_response import (
     encode_response,
     http_put,
 )
-from .model import ALL_STATUSES, UPLOAD_FAILED
+from .model import ALL_STATUSES, UPLOAD_FAILED, Attachment
 from .sms_api import AttachmentsApi
 from .state import AlertState
 
@@ -182,8 +182,13 @@ class ReportError(RuntimeError):
         self.code = code
 
 
-def read_status(api: AttachmentsApi, request: ReportRequest) -> StatusReport:
-    """Counts the attachments selected by ``request``, streaming page by page."""
+def read_status(
+    api: AttachmentsApi,
+    request: ReportRequest,
+    observe: Callable[[Attachment], None] | None = None,
+) -> StatusReport:
+    """Counts the attachments selected by ``request``, streaming page by page;
+    ``observe`` sees each one (the operator CLI prints them)."""
     report = StatusReport()
     counted = set(request.statuses)
     gate = set(request.fail_on)
@@ -197,6 +202,8 @@ def read_status(api: AttachmentsApi, request: ReportRequest) -> StatusReport:
     try:
         for page in pages:
             for attachment in page:
+                if observe is not None:
+                    observe(attachment)
                 status = attachment.status
                 if request.ids:
                     report.status_by_id[attachment.attachment_id] = status
