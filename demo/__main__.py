@@ -43,6 +43,7 @@ def main() -> int:
 
     from lambda_src import handler
     from tests.fakes.fake_sms_api import FakeSmsApi
+    from tests.support.alert_account import AlertAccount
     from tests.support.response_url import ResponseUrlServer
 
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -56,7 +57,8 @@ def main() -> int:
                 for service in ("SNS", "SQS", "DYNAMODB")
             }
             os.environ["AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2"] = api.endpoint_url
-            read_alerts = _account()
+            account = AlertAccount.create(region=REGION, table_name=os.environ["STATE_TABLE_NAME"])
+            os.environ["ALERT_TOPIC_ARN"] = account.topic_arn
             api.seed(SEED)
             api.add(
                 "UPLOAD_IN_PROGRESS",
@@ -69,13 +71,13 @@ def main() -> int:
 
             print("== Scheduled scan, first run")
             _print_summary(_invoke(handler, SCHEDULER_EVENT))
-            for alert in read_alerts():
+            for alert in sorted(account.received_alerts(), key=_by_kind_and_id):
                 print(f"  alert  {alert['kind']:<26} {alert['registrationAttachmentId']}")
             print(f"  SMS API calls: {api.call_count} (server-side filter, 100 per page)\n")
 
             print("== Scheduled scan, second run (nothing new)")
             _print_summary(_invoke(handler, SCHEDULER_EVENT))
-            print(f"  alerts published: {len(read_alerts())}\n")
+            print(f"  alerts published: {len(account.received_alerts())}\n")
 
             print("== CloudFormation Create of the custom resource")
             event = _create_event(responses.url())
@@ -100,40 +102,6 @@ def _invoke(handler: Any, event: dict[str, Any]) -> Any:
         return handler.lambda_handler(event, FakeLambdaContext())
 
 
-def _account() -> Any:
-    """Creates the topic, the subscribed queue and the table; returns a queue reader."""
-    import boto3
-
-    sns = boto3.client("sns", region_name=REGION)
-    sqs = boto3.client("sqs", region_name=REGION)
-    dynamodb = boto3.client("dynamodb", region_name=REGION)
-    topic_arn = sns.create_topic(Name="attachment-alerts")["TopicArn"]
-    queue_url = sqs.create_queue(QueueName="alert-subscriber")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
-    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
-    dynamodb.create_table(
-        TableName=os.environ["STATE_TABLE_NAME"],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    os.environ["ALERT_TOPIC_ARN"] = topic_arn
-
-    def read_alerts() -> list[dict[str, Any]]:
-        alerts: list[dict[str, Any]] = []
-        while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get(
-            "Messages", []
-        ):
-            for message in messages:
-                alerts.append(json.loads(json.loads(message["Body"])["Message"]))
-                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-        return sorted(alerts, key=lambda a: (a["kind"], a["registrationAttachmentId"]))
-
-    return read_alerts
-
-
 def _create_event(response_url: str) -> dict[str, Any]:
     return {
         "RequestType": "Create",
@@ -144,6 +112,10 @@ def _create_event(response_url: str) -> dict[str, Any]:
         "ResourceType": "Custom::RegistrationAttachmentStatus",
         "ResourceProperties": {"RefreshToken": "1764806400000"},
     }
+
+
+def _by_kind_and_id(alert: dict[str, Any]) -> tuple[str, str]:
+    return alert["kind"], alert["registrationAttachmentId"]
 
 
 def _print_summary(summary: dict[str, Any]) -> None:

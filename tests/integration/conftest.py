@@ -12,18 +12,17 @@ test-only switches.
 
 from __future__ import annotations
 
-import json
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
 from lambda_src import handler
 from tests.fakes.fake_sms_api import FakeSmsApi
+from tests.support.alert_account import AlertAccount
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.response_url import ResponseUrlServer
 
@@ -59,6 +58,7 @@ class World:
 
     api: FakeSmsApi
     responses: ResponseUrlServer
+    account: AlertAccount
     topic_arn: str
     queue_url: str
     sqs: Any
@@ -70,26 +70,7 @@ class World:
 
     def alerts(self) -> list[dict[str, Any]]:
         """Drains the subscribed queue: each alert's machine JSON plus its attributes."""
-        received: list[dict[str, Any]] = []
-        while True:
-            answer = self.sqs.receive_message(
-                QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
-            )
-            messages = answer.get("Messages", [])
-            if not messages:
-                return received
-            for message in messages:
-                envelope = json.loads(message["Body"])
-                alert = json.loads(envelope["Message"])
-                alert["_subject"] = envelope.get("Subject")
-                alert["_attributes"] = {
-                    name: value["Value"]
-                    for name, value in envelope.get("MessageAttributes", {}).items()
-                }
-                received.append(alert)
-                self.sqs.delete_message(
-                    QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"]
-                )
+        return self.account.received_alerts()
 
     def cfn_event(
         self,
@@ -142,7 +123,13 @@ def world(
         "STATE_TABLE_NAME": TABLE,
     }.items():
         monkeypatch.setenv(name, value)
-    for name in ("MAX_ALERTS_PER_RUN", "ALERT_REMINDER_HOURS", "FULL_INVENTORY"):
+    for name in (
+        "MAX_ALERTS_PER_RUN",
+        "ALERT_REMINDER_HOURS",
+        "FULL_INVENTORY",
+        "STUCK_UPLOAD_MINUTES",
+        "MONITOR_NAME",
+    ):
         monkeypatch.delenv(name, raising=False)
     urllib.request.urlopen(
         urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST")
@@ -150,30 +137,17 @@ def world(
     fake_api_server.reset()
     response_server.reset()
 
-    sns = boto3.client("sns", region_name=REGION)
-    sqs = boto3.client("sqs", region_name=REGION)
-    dynamodb = boto3.client("dynamodb", region_name=REGION)
-    topic_arn = sns.create_topic(Name="attachment-alerts")["TopicArn"]
-    queue_url = sqs.create_queue(QueueName="alert-reader")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
-    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
-    dynamodb.create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    monkeypatch.setenv("ALERT_TOPIC_ARN", topic_arn)
+    account = AlertAccount.create(region=REGION, table_name=TABLE)
+    monkeypatch.setenv("ALERT_TOPIC_ARN", account.topic_arn)
     # Configuration and clients are built once per execution environment: start afresh.
     monkeypatch.setattr(handler, "_runtime", None)
     return World(
         api=fake_api_server,
         responses=response_server,
-        topic_arn=topic_arn,
-        queue_url=queue_url,
-        sqs=sqs,
-        dynamodb=dynamodb,
-        sns=sns,
+        account=account,
+        topic_arn=account.topic_arn,
+        queue_url=account.queue_url,
+        sqs=account.sqs,
+        dynamodb=account.dynamodb,
+        sns=account.sns,
     )
