@@ -26,11 +26,12 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := $(NODE_MAJOR)
 export CDK_DISABLE_VERSION_CHECK := true
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: help synth test lint typecheck unit diff deploy clean distclean
+.PHONY: help synth test lint typecheck unit bench diff deploy clean distclean
 
 help:
 	@echo "make synth    synthesize the app into cdk.out/ (no AWS account needed)"
 	@echo "make test     ruff, ruff format --check, mypy, pytest (everything CI runs)"
+	@echo "make bench    API-call, memory, cold-start, synth and latency figures (BENCH_ARGS=--quick)"
 	@echo "make diff     cdk diff against the deployed stack (needs credentials)"
 	@echo "make deploy   cdk deploy (needs credentials and a bootstrapped account)"
 	@echo "make clean    remove cdk.out and caches (distclean: also .venv, node_modules)"
@@ -58,6 +59,11 @@ unit: $(VENV_STAMP) $(NODE_STAMP)
 	AWS_EC2_METADATA_DISABLED=true $(BIN)/pytest
 
 test: lint typecheck unit
+
+# Prints a table of figures next to their targets (not timed tests; a few minutes).
+BENCH_ARGS ?=
+bench: $(VENV_STAMP) $(NODE_STAMP)
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 diff: $(VENV_STAMP) $(NODE_STAMP)
 	$(CDK) diff $(CDK_ARGS)

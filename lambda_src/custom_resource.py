@@ -323,20 +323,25 @@ def handle(
             physical_id=physical_id,
             data=outcome.data,
         )
-        return responder.answer(body, deadline=deadline)
+        sent = responder.answer(body, deadline=deadline)
+        if sent and responder.delivered:
+            # Recorded by whoever answered (the watchdog too): the invocation may be
+            # killed right after, and Lambda's retry must find the answer recorded.
+            _record_answer(services, event, outcome.status)
+        return sent
 
     def on_deadline() -> None:
         logger.error("Deadline near: answering before Lambda times out")
-        answer(_on_error(event, "timed out reading registration attachment status"))
+        answer(_on_deadline_outcome(event))
 
     watchdog = Watchdog(seconds_left, on_deadline, margin=WATCHDOG_MARGIN_SECONDS)
     watchdog.start()
     duplicate = False
     try:
-        outcome, duplicate, state = _process(event, services, seconds_left, sleep)
+        outcome, duplicate = _process(event, services, seconds_left, sleep)
     except Exception as error:  # the boundary: CloudFormation must still get an answer
         logger.exception("Custom resource request failed")
-        outcome, state = _on_error(event, f"{type(error).__name__}: {error}"), None
+        outcome = _on_error(event, f"{type(error).__name__}: {error}")
     finally:
         watchdog.cancel()
     if duplicate:
@@ -348,8 +353,6 @@ def handle(
         logger.error("Could not answer CloudFormation", error_type=type(error).__name__)
         answered_here = False
     responder.wait(max(seconds_left() - 0.5, 0.0))
-    if answered_here and responder.delivered and state is not None:
-        _record_answer(state, event, outcome.status)
     return {
         "Status": outcome.status if answered_here else FAILED,
         "PhysicalResourceId": physical_id,
@@ -361,49 +364,71 @@ def _process(
     services: Callable[[], Services],
     seconds_left: Callable[[], float],
     sleep: Callable[[float], None],
-) -> tuple[Outcome, bool, AlertState | None]:
+) -> tuple[Outcome, bool]:
     request_type = event.get("RequestType")
     rollback = is_rollback(event)
     if request_type == "Delete":
         # Nothing to clean up, and the SMS API is never called: Delete always succeeds,
         # also after a failed Create and with the state table or the configuration gone.
-        state = _state_or_none(services)
-        return Outcome(SUCCESS, "nothing to delete"), _answered_before(state, event), state
+        state = _state_or_none(services) if _request_problem(event) is None else None
+        return Outcome(SUCCESS, "nothing to delete"), _answered_before(state, event)
+    problem = _request_problem(event)
+    if problem:
+        return Outcome(FAILED, problem), False
     if request_type not in ("Create", "Update"):
         return (
             Outcome(FAILED, f"RequestType {request_type!r} is not Create, Update or Delete"),
             False,
-            None,
         )
     if seconds_left() <= WATCHDOG_MARGIN_SECONDS:
-        return (
-            Outcome(FAILED, "too little time left to read status; retry the deployment"),
-            False,
-            None,
-        )
+        # A rollback never fails, even with no time left.
+        return _on_error(event, "too little time left to read status; retry the deployment"), False
     try:
         runtime = services()
     except Exception as error:
         if rollback:
-            return _unknown(event, f"rollback answered without reading: {error}"), False, None
+            return _unknown(event, f"rollback answered without reading: {error}"), False
         raise
-    state = runtime.state
-    if _answered_before(state, event):
-        return Outcome(SUCCESS, ""), True, state
+    if _answered_before(runtime.state, event):
+        return Outcome(SUCCESS, ""), True
     try:
-        request = parse_properties(event.get("ResourceProperties") or {})
+        properties = event.get("ResourceProperties")
+        request = parse_properties({} if properties is None else properties)
         report = _read_with_grace(
             runtime.api, request, request_type == "Create", seconds_left, sleep
         )
     except (PropertyError, ReportError) as error:
         if rollback:
-            return _unknown(event, f"rollback answered without reading: {error}"), False, state
-        return Outcome(FAILED, str(error)), False, state
+            return _unknown(event, f"rollback answered without reading: {error}"), False
+        return Outcome(FAILED, str(error)), False
     reason = None if rollback else gate_reason(report)
     if reason:
-        return Outcome(FAILED, reason, report.data()), False, state
+        return Outcome(FAILED, reason, report.data()), False
     note = "rollback: gate skipped" if rollback else "status read"
-    return Outcome(SUCCESS, note, report.data()), False, state
+    return Outcome(SUCCESS, note, report.data()), False
+
+
+_REQUEST_FIELDS = ("StackId", "RequestId", "LogicalResourceId")
+
+
+def _request_problem(event: Mapping[str, Any]) -> str | None:
+    """What makes the request unlike any CloudFormation sends (its answer could not be
+    matched, nor its duplicates recognized), or None."""
+    for name in _REQUEST_FIELDS:
+        value = event.get(name)
+        if not isinstance(value, str) or not value.strip():
+            return (
+                f"{name} is missing or not a non-empty string: "
+                "send the request CloudFormation built"
+            )
+    return None
+
+
+def _on_deadline_outcome(event: Mapping[str, Any]) -> Outcome:
+    """The watchdog's answer: Delete still succeeds, a rollback still never fails."""
+    if event.get("RequestType") == "Delete":
+        return Outcome(SUCCESS, "nothing to delete")
+    return _on_error(event, "timed out reading registration attachment status")
 
 
 def _read_with_grace(
@@ -465,8 +490,11 @@ def _answered_before(state: AlertState | None, event: Mapping[str, Any]) -> bool
         return False
 
 
-def _record_answer(state: AlertState, event: Mapping[str, Any], status: str) -> None:
+def _record_answer(services: Callable[[], Services], event: Mapping[str, Any], status: str) -> None:
+    if _request_problem(event) is not None:
+        return  # no key to record it under
     try:
+        state = services().state
         state.record_answer(
             str(event.get("StackId")), str(event.get("RequestId")), status, now=int(time.time())
         )

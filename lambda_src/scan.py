@@ -1,10 +1,11 @@
 """The scheduled scan: find failed and stuck uploads, alert each one once.
 
-Streaming: one API page (≤100 attachments) and at most ten pending alerts are held at a
-time, so memory does not grow with the number of attachments. Per page the findings are
-read from the state table in one ``BatchGetItem``; each new one is *claimed* with a
-conditional write (so an overlapping run skips it), published, then marked SENT. A crash
-or a refused publish leaves the claim to expire and a later run sends it.
+Streaming: one API page (≤100 attachments), at most 100 findings waiting for their state
+and ten pending alerts are held at a time, so memory does not grow with the number of
+attachments. Findings are read from the state table a hundred at a time (one
+``BatchGetItem``, filled across pages); each new one is *claimed* with a conditional
+write (so an overlapping run skips it), published, then marked SENT. A crash or a
+refused publish leaves the claim to expire and a later run sends it.
 """
 
 from __future__ import annotations
@@ -32,13 +33,16 @@ from .alerts import (
 from .config import Config
 from .model import ALL_STATUSES, UPLOAD_FAILED, UPLOAD_IN_PROGRESS, Attachment
 from .sms_api import AttachmentsApi
-from .state import AlertState, StateUnavailableError, alert_key
+from .state import BATCH_GET_LIMIT, CLAIMED, AlertState, StateUnavailableError, alert_key
 
 logger = Logger(child=True)
 
 #: Enough ids to name in a summary; beyond this only the count grows.
 _SUMMARY_ID_LIMIT = 1_000
 _DIGEST_WORDS = {KIND_UPLOAD_FAILED: "failed", KIND_UPLOAD_STUCK: "stuck"}
+#: Errors after which the run still sends what it found; anything else is a crash, and
+#: the claims it leaves expire and a later run sends the rest.
+_SERVICE_ERRORS = (ClientError, BotoCoreError, PublishError)
 _KIND_STATUS = {KIND_UPLOAD_FAILED: UPLOAD_FAILED, KIND_UPLOAD_STUCK: UPLOAD_IN_PROGRESS}
 
 
@@ -85,6 +89,7 @@ class _Run:
     guard's overflow (ids only) and the summary's id limit."""
 
     summary: ScanSummary = field(default_factory=ScanSummary)
+    findings: list[Finding] = field(default_factory=list)
     pending: list[tuple[str, Alert]] = field(default_factory=list)
     digests: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     unrecorded: list[str] = field(default_factory=list)
@@ -122,12 +127,16 @@ class Scanner:
         failure: Exception | None = None
         try:
             for page in self._api.pages(self.listed_statuses):
-                findings = list(self._findings(page, run.summary))
-                if findings:
-                    run.account = findings[0].attachment.account
-                    self._handle(findings, run, lease_seconds)
-        except (ClientError, BotoCoreError, PublishError) as error:
+                run.findings.extend(self._findings(page, run.summary))
+                while len(run.findings) >= BATCH_GET_LIMIT:
+                    self._handle(run, lease_seconds)
+        except _SERVICE_ERRORS as error:  # the listing stopped: still alert what was found
             failure = error
+        try:
+            while run.findings:
+                self._handle(run, lease_seconds)
+        except _SERVICE_ERRORS as error:
+            failure = failure or error
         failure = self._finish(run) or failure
         summary = run.summary
         summary.duration_ms = int((time.monotonic() - started) * 1000)
@@ -137,6 +146,12 @@ class Scanner:
             raise ScanIncompleteError(
                 f"alert state table {self._state.table_name} unavailable: sent one summary "
                 f"naming {summary.failed_found + summary.stuck_found} attachment(s)",
+                summary,
+            )
+        if summary.alerts_failed:
+            raise ScanIncompleteError(
+                f"SNS refused {summary.alerts_failed} alert(s) after retries: their claims "
+                "expire and a later run sends them",
                 summary,
             )
         return summary
@@ -159,7 +174,11 @@ class Scanner:
                 summary.stuck_found += 1
                 yield Finding(KIND_UPLOAD_STUCK, attachment)
 
-    def _handle(self, findings: list[Finding], run: _Run, lease_seconds: int) -> None:
+    def _handle(self, run: _Run, lease_seconds: int) -> None:
+        """Alerts the first hundred waiting findings (one state read)."""
+        findings = run.findings[:BATCH_GET_LIMIT]
+        del run.findings[:BATCH_GET_LIMIT]
+        run.account = findings[0].attachment.account
         if run.summary.state_unavailable:
             _remember(run.unrecorded, findings)
             return
@@ -176,8 +195,12 @@ class Scanner:
         records = self._state.records([finding.key for finding in findings])
         self._state.keep_alive(records.values(), now=now)
         for finding in findings:
-            if self._state.is_settled(records.get(finding.key), now):
-                summary.already_alerted += 1
+            record = records.get(finding.key)
+            if self._state.is_settled(record, now):
+                if record is not None and record.state == CLAIMED:
+                    summary.claimed_elsewhere += 1
+                else:
+                    summary.already_alerted += 1
                 continue
             if not self._state.claim(finding.key, now=now, lease_seconds=lease_seconds):
                 summary.claimed_elsewhere += 1

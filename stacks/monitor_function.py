@@ -1,4 +1,4 @@
-"""The monitor Lambda: its log group, Powertools layer, configuration and permissions."""
+"""The monitor Lambda: its role, log group, Powertools layer, configuration and permissions."""
 
 from __future__ import annotations
 
@@ -10,23 +10,26 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks import lambda_defaults as defaults
 from stacks.lambda_code import HANDLER, lambda_code
+from stacks.nag import acknowledge, acknowledge_wildcard
 
 # Asynchronous invocations (the schedule) that fail are retried, then sent to the queue.
 ASYNC_RETRY_ATTEMPTS: Final = 2
 ASYNC_MAX_EVENT_AGE: Final = Duration.hours(6)
+DESCRIBE_ACTION: Final = "sms-voice:DescribeRegistrationAttachments"
 
 
 class MonitorFunction(Construct):
     """One function for the scheduled scan and the custom resource.
 
-    Least privilege: `sms-voice:DescribeRegistrationAttachments`, plus what CDK grants for
-    the alert topic (and its key), the state table, the failure queue, logs and X-Ray.
+    Least privilege: its own role (no managed policy) with
+    `sms-voice:DescribeRegistrationAttachments`, write access to its own log group, X-Ray,
+    the state table and the failure queue; publishing to the alert topic is granted by the
+    caller (`stacks.alert_topic.AlertTopic.allow_publisher` or `ITopic.grant_publish`).
     """
 
     def __init__(
@@ -34,17 +37,30 @@ class MonitorFunction(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        alert_topic: sns.ITopic,
+        alert_topic_arn: str,
         state_table: dynamodb.ITable,
         failure_queue: sqs.IQueue,
         max_alerts_per_run: int,
         alert_reminder_hours: int,
         full_inventory: bool = False,
+        memory_size: int = defaults.MEMORY_SIZE_MB,
+        timeout: Duration = defaults.TIMEOUT,
+        log_retention: logs.RetentionDays = defaults.LOG_RETENTION,
         async_retry_attempts: int = ASYNC_RETRY_ATTEMPTS,
         async_max_event_age: Duration = ASYNC_MAX_EVENT_AGE,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.log_group = logs.LogGroup(self, "LogGroup", retention=defaults.LOG_RETENTION)
+        self.log_group = logs.LogGroup(self, "LogGroup", retention=log_retention)
+        # An explicit role instead of the one Lambda would get with the
+        # AWSLambdaBasicExecutionRole managed policy (logs on every log group): this one
+        # writes to its own log group only.
+        self.role = iam.Role(
+            self,
+            "ServiceRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Registration attachment monitor function",
+        )
+        self.log_group.grant_write(self.role)
         self.function = lambda_.Function(
             self,
             "Function",
@@ -53,8 +69,9 @@ class MonitorFunction(Construct):
             architecture=defaults.ARCHITECTURE,
             handler=HANDLER,
             code=lambda_code(),
-            memory_size=defaults.MEMORY_SIZE_MB,
-            timeout=defaults.TIMEOUT,
+            role=self.role,
+            memory_size=memory_size,
+            timeout=timeout,
             tracing=defaults.TRACING,
             logging_format=defaults.LOGGING_FORMAT,
             log_group=self.log_group,
@@ -64,7 +81,7 @@ class MonitorFunction(Construct):
                 )
             ],
             environment={
-                "ALERT_TOPIC_ARN": alert_topic.topic_arn,
+                "ALERT_TOPIC_ARN": alert_topic_arn,
                 "STATE_TABLE_NAME": state_table.table_name,
                 "MAX_ALERTS_PER_RUN": str(max_alerts_per_run),
                 "ALERT_REMINDER_HOURS": str(alert_reminder_hours),
@@ -80,11 +97,44 @@ class MonitorFunction(Construct):
         )
         # Listing attachments is not narrowed by resource: without ids, the call is not
         # about any one registration-attachment ARN, so the resource is "*".
-        self.function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["sms-voice:DescribeRegistrationAttachments"],
-                resources=["*"],
-            )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(actions=[DESCRIBE_ACTION], resources=["*"])
         )
-        alert_topic.grant_publish(self.function)  # sns:Publish (+ the key if encrypted)
-        state_table.grant_read_write_data(self.function)
+        state_table.grant_read_write_data(self.role)
+
+        function_resource = self.function.node.default_child
+        assert function_resource is not None
+        acknowledge(
+            function_resource,
+            "Serverless-LambdaDLQ",
+            "Failed asynchronous invocations go to an on-failure destination (an encrypted SQS "
+            "queue, AWS::Lambda::EventInvokeConfig), which records the request together with "
+            "the error and response (a DLQ keeps the event only); a DLQ in addition would only "
+            "hold a second copy of each failure.",
+        )
+
+    def acknowledge_policy_findings(self, *, key_grant: bool) -> None:
+        """Acknowledge the wildcards of the role's policy, once every grant is in.
+
+        `key_grant`: the policy holds CDK's grant on the alert topic's KMS key.
+        """
+        policy = self.role.node.try_find_child("DefaultPolicy")
+        assert policy is not None, "the role's policy is created by the grants above"
+        resource = policy.node.default_child
+        assert resource is not None
+        acknowledge_wildcard(
+            resource,
+            "Resource::*",
+            f"Two actions need '*': {DESCRIBE_ACTION} lists every registration attachment of "
+            "the account and region (a read-only call that names no single attachment ARN), "
+            "and xray:PutTraceSegments / xray:PutTelemetryRecords (X-Ray has no resource-level "
+            "permissions; CDK adds them for active tracing).",
+        )
+        if key_grant:
+            acknowledge_wildcard(
+                resource,
+                "Action::kms:GenerateDataKey*",
+                "CDK's grant to publish to the KMS-encrypted alert topic: kms:GenerateDataKey* "
+                "(GenerateDataKey and GenerateDataKeyWithoutPlaintext) on the topic's key ARN "
+                "only, which SNS needs to encrypt each published message.",
+            )

@@ -4,23 +4,30 @@ from __future__ import annotations
 
 from typing import Final
 
-from aws_cdk import Duration, TimeZone
+from aws_cdk import ArnFormat, Duration, Stack, TimeZone
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from stacks.nag import acknowledge_wildcard, nag_reference
+
 # Delivery retries (EventBridge Scheduler -> Lambda); the next run is due within the hour.
 DELIVERY_MAX_EVENT_AGE: Final = Duration.hours(1)
 DELIVERY_RETRY_ATTEMPTS: Final = 3
+SCHEDULE_GROUP: Final = "default"
 
 
 class MonitorSchedule(Construct):
-    """Invokes the function on `schedule_expression` (rate, cron or at).
+    """Invokes the function on `schedule_expression` (rate or cron, in `time_zone`).
 
     The retry policy and the dead-letter queue cover *delivery* to Lambda only; a scan that
     fails after delivery goes through Lambda's async retries to its failure destination.
+
+    The schedule gets its own role (CDK's default is one role per target shared at stack
+    level): Scheduler may assume it only for schedules of this account's default group.
     """
 
     def __init__(
@@ -36,6 +43,26 @@ class MonitorSchedule(Construct):
         retry_attempts: int = DELIVERY_RETRY_ATTEMPTS,
     ) -> None:
         super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        self.role = iam.Role(
+            self,
+            "Role",
+            description="EventBridge Scheduler: starts registration attachment scans",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com",
+                conditions={
+                    "StringEquals": {
+                        "aws:SourceAccount": stack.account,
+                        "aws:SourceArn": stack.format_arn(
+                            service="scheduler",
+                            resource="schedule-group",
+                            resource_name=SCHEDULE_GROUP,
+                            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+                        ),
+                    }
+                },
+            ),
+        )
         self.schedule = scheduler.Schedule(
             self,
             "Schedule",
@@ -43,8 +70,21 @@ class MonitorSchedule(Construct):
             schedule=scheduler.ScheduleExpression.expression(schedule_expression, time_zone),
             target=targets.LambdaInvoke(
                 target_function,
+                role=self.role,
                 dead_letter_queue=dead_letter_queue,
                 max_event_age=max_event_age,
                 retry_attempts=retry_attempts,
             ),
+        )
+        policy = self.role.node.try_find_child("DefaultPolicy")
+        assert policy is not None, "LambdaInvoke grants the role lambda:InvokeFunction"
+        resource = policy.node.default_child
+        assert resource is not None
+        function_arn = nag_reference(self, target_function.function_arn)
+        acknowledge_wildcard(
+            resource,
+            f"Resource::{function_arn}:*",
+            "CDK's grantInvoke for the scan function: lambda:InvokeFunction on the function "
+            "and its qualified ARNs (versions and aliases of this one function, '<arn>:*'), "
+            "nothing else.",
         )

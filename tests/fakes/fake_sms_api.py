@@ -13,7 +13,12 @@ Run it as a process for benchmarks::
 It prints ``READY http://127.0.0.1:PORT`` and serves until killed. Control endpoints on the
 same server: ``POST /_fake/reset``, ``POST /_fake/seed`` ``{"UPLOAD_FAILED": 10}``,
 ``POST /_fake/fail-next`` ``{"code": "...", "times": n}``, ``POST /_fake/latency``
-``{"seconds": 0.02}``, ``GET /_fake/calls`` → ``{"count": n}``.
+``{"seconds": 0.02}``, ``POST /_fake/release``, ``GET /_fake/calls`` → ``{"count": n}``.
+
+Besides the API's error codes, two *transport* faults can be injected with ``fail_next`` and
+``fail_calls``: ``ConnectionReset`` (the connection is closed with a TCP reset, no answer)
+and ``Hang`` (the answer is held until ``release()``, ``reset()`` or ``stop()``, or at most
+``hang_limit_seconds``; a client that stopped waiting simply never reads it).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import hashlib
 import json
 import re
 import socket
+import struct
 import threading
 import time
 import uuid
@@ -55,6 +61,10 @@ ERROR_STATUS = {
     "InternalServerException": 500,
 }
 # An odd multiplier is invertible modulo 2**128: a counter maps to unique, random-looking ids.
+#: Faults of the connection rather than of the API.
+CONNECTION_RESET = "ConnectionReset"
+HANG = "Hang"
+TRANSPORT_FAULTS = (CONNECTION_RESET, HANG)
 _ID_MULTIPLIER = 0x9E3779B97F4A7C15F39CC0605CEDC835
 _ID_MODULUS = 1 << 128
 
@@ -141,8 +151,9 @@ def _check_status(status: str) -> None:
 
 
 def _check_code(code: str) -> None:
-    if code not in ERROR_STATUS:
-        raise ValueError(f"unknown error code {code!r}; expected one of {sorted(ERROR_STATUS)}")
+    if code not in ERROR_STATUS and code not in TRANSPORT_FAULTS:
+        expected = [*sorted(ERROR_STATUS), *TRANSPORT_FAULTS]
+        raise ValueError(f"unknown error code {code!r}; expected one of {expected}")
 
 
 class _Server(ThreadingHTTPServer):
@@ -155,6 +166,7 @@ class _Server(ThreadingHTTPServer):
         super().__init__(address, _Handler)
         self.fake = fake
         self._connections: set[socket.socket] = set()
+        self._resets: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
 
     def process_request(self, request: Any, client_address: Any) -> None:
@@ -165,7 +177,19 @@ class _Server(ThreadingHTTPServer):
     def shutdown_request(self, request: Any) -> None:
         with self._connections_lock:
             self._connections.discard(request)
+            reset = request in self._resets
+            self._resets.discard(request)
+        if reset:  # no orderly FIN first: close at once, and SO_LINGER 0 makes it an RST
+            self.close_request(request)
+            return
         super().shutdown_request(request)
+
+    def reset_on_close(self, request: socket.socket) -> None:
+        """Marks a connection to be closed with a TCP reset instead of an answer."""
+        with contextlib.suppress(OSError):
+            request.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        with self._connections_lock:
+            self._resets.add(request)
 
     def close_connections(self) -> None:
         with self._connections_lock:
@@ -177,6 +201,9 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like the real endpoint
+    # Headers and body go out in two writes: without TCP_NODELAY the body waits for the
+    # client's delayed ACK (~40 ms) on every keep-alive request.
+    disable_nagle_algorithm = True
     server: _Server
 
     def do_POST(self) -> None:
@@ -186,10 +213,21 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(*fake.control("POST", self.path, body), "application/json")
             return
         request_id = str(uuid.uuid4())
-        status, payload = fake.handle(self.headers.get("X-Amz-Target", ""), body, request_id)
+        transport, (status, payload) = fake.serve(
+            self.headers.get("X-Amz-Target", ""), body, request_id
+        )
+        if transport == CONNECTION_RESET:
+            self.close_connection = True
+            self.server.reset_on_close(self.connection)
+            return
+        if transport == HANG:
+            fake.wait_for_release()
         if fake.latency_seconds > 0:
             time.sleep(fake.latency_seconds)
-        self._send(status, payload, "application/x-amz-json-1.0", request_id)
+        try:
+            self._send(status, payload, "application/x-amz-json-1.0", request_id)
+        except OSError:  # the client stopped waiting (read timeout) and hung up
+            self.close_connection = True
 
     def do_GET(self) -> None:
         self._send(*self.server.fake.control("GET", self.path, b""), "application/json")
@@ -243,7 +281,10 @@ class FakeSmsApi:
         self._fail_next: list[str] = []
         self._fail_at: dict[int, str] = {}  # absolute call number -> error code
         self._denied = False
+        self._released = threading.Event()  # set: hung answers go out
         self.latency_seconds = 0.0
+        #: A hung answer goes out after this long even without ``release()``.
+        self.hang_limit_seconds = 30.0
         self.calls: list[dict[str, Any]] = []
 
     # Lifecycle
@@ -261,6 +302,7 @@ class FakeSmsApi:
     def stop(self) -> None:
         if self._server is None:
             return
+        self.release()
         self._server.shutdown()
         self._server.close_connections()
         self._server.server_close()
@@ -283,6 +325,7 @@ class FakeSmsApi:
 
     def reset(self) -> None:
         with self._lock:
+            self._released.set()  # no answer stays hung across tests
             self._generation += 1
             self._reset_state()
 
@@ -344,7 +387,8 @@ class FakeSmsApi:
     # Faults
 
     def fail_next(self, code: str, *, times: int = 1) -> None:
-        """The next ``times`` calls answer ``code``."""
+        """The next ``times`` calls answer ``code`` (or suffer the transport fault ``code``:
+        ``ConnectionReset``, ``Hang``)."""
         _check_code(code)
         with self._lock:
             self._fail_next.extend([code] * times)
@@ -355,6 +399,18 @@ class FakeSmsApi:
         with self._lock:
             for number in call_numbers:
                 self._fail_at[len(self.calls) + number] = code
+
+    def release(self) -> None:
+        """Sends every hung answer now (late); later ``Hang`` faults hang again."""
+        with self._lock:
+            released, self._released = self._released, threading.Event()
+        released.set()
+
+    def wait_for_release(self) -> None:
+        """Blocks a hung answer until ``release()``, ``reset()``, ``stop()`` or the limit."""
+        with self._lock:
+            released = self._released
+        released.wait(self.hang_limit_seconds)
 
     def deny_access(self, denied: bool = True) -> None:
         """Every call answers AccessDeniedException until ``deny_access(False)``."""
@@ -369,7 +425,12 @@ class FakeSmsApi:
     # The API
 
     def handle(self, target: str, body: bytes, request_id: str) -> Answer:
-        """Answers one API request: (HTTP status, JSON body)."""
+        """Answers one API request: (HTTP status, JSON body). A transport fault due for
+        this call is used up without effect: only the HTTP server can act one out."""
+        return self.serve(target, body, request_id)[1]
+
+    def serve(self, target: str, body: bytes, request_id: str) -> tuple[str | None, Answer]:
+        """The transport fault due for this call (or None) and the answer to send."""
         try:
             request = json.loads(body or b"{}")
         except ValueError:
@@ -378,22 +439,25 @@ class FakeSmsApi:
             request = {"_unparsed": body.decode(errors="replace")}
             with self._lock:
                 self.calls.append(request)
-            return _invalid("CANNOT_PARSE", "body", "Request body is not a JSON object").answer(
-                request_id
-            )
+            return None, _invalid(
+                "CANNOT_PARSE", "body", "Request body is not a JSON object"
+            ).answer(request_id)
         with self._lock:
             self.calls.append(request)
+            transport: str | None = None
             try:
                 if target != TARGET:
                     raise ApiError(
                         "UnknownOperationException", f"Unknown operation {target or '(none)'}"
                     )
                 fault = self._fault_for_call(len(self.calls))
-                if fault is not None:
+                if fault in TRANSPORT_FAULTS:
+                    transport = fault  # acted out by the server; the answer is the usual one
+                elif fault is not None:
                     raise _injected(fault, request)
-                return 200, self._describe(request)
+                return transport, (200, self._describe(request))
             except ApiError as error:
-                return error.answer(request_id)
+                return transport, error.answer(request_id)
 
     def _fault_for_call(self, number: int) -> str | None:
         """Which injected error call ``number`` gets: a numbered fault, else the next queued
@@ -499,6 +563,8 @@ class FakeSmsApi:
                 self.fail_next(str(payload["code"]), times=int(payload.get("times", 1)))
             elif path == "/_fake/latency":
                 self.latency_seconds = float(payload["seconds"])
+            elif path == "/_fake/release":
+                self.release()
             else:
                 return 404, {"error": f"no control endpoint {method} {path}"}
         except (ValueError, KeyError, TypeError, AttributeError) as error:

@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 from aws_cdk.assertions import Capture, Match, Template
-from cfnlint.api import ManualArgs, lint  # type: ignore[import-untyped]
 
 from stacks import lambda_defaults
-from stacks.attachment_status import COUNT_ATTRIBUTES
+from stacks.attachment_status import COUNT_ATTRIBUTES, SUMMARY_ATTRIBUTES
 from stacks.settings import DEFAULT_STACK_NAME
 from tests.infra.synth import (
     PINNED_REFRESH_TOKEN,
     actions_on,
     allowed_resources,
     get_att,
+    lint_template,
     only_resource,
     policy_statements,
     ref,
     synth_template,
 )
+
+PARAMETER_PATH = f"/registration-attachment-monitor/{DEFAULT_STACK_NAME}"
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +45,7 @@ def ids(template: Template) -> dict[str, str]:
     return {
         "function": function_id,
         "role": function["Properties"]["Role"]["Fn::GetAtt"][0],
+        "scheduler_role": schedule_resource["Properties"]["Target"]["RoleArn"]["Fn::GetAtt"][0],
         "topic": only_resource(template, "AWS::SNS::Topic")[0],
         "key": only_resource(template, "AWS::KMS::Key")[0],
         "table": only_resource(template, "AWS::DynamoDB::Table")[0],
@@ -141,6 +143,28 @@ def test_function_may_describe_registration_attachments(
     ]
 
 
+def test_function_role_is_its_own_without_managed_policies(
+    template: Template, ids: dict[str, str]
+) -> None:
+    role = template.find_resources("AWS::IAM::Role")[ids["role"]]
+    assert "ManagedPolicyArns" not in role["Properties"]
+    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [
+        {
+            "Action": "sts:AssumeRole",
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+        }
+    ]
+
+
+def test_function_may_write_to_its_own_log_group_only(
+    function_statements: list[dict[str, Any]], ids: dict[str, str]
+) -> None:
+    for action in ("logs:CreateLogStream", "logs:PutLogEvents"):
+        assert allowed_resources(function_statements, action) == [get_att(ids["log_group"])]
+    assert allowed_resources(function_statements, "logs:CreateLogGroup") == []
+
+
 def test_function_may_publish_to_the_topic_only(
     function_statements: list[dict[str, Any]], ids: dict[str, str]
 ) -> None:
@@ -220,6 +244,67 @@ def test_key_lets_cloudwatch_alarms_publish(template: Template) -> None:
     )
 
 
+def test_key_lets_the_function_use_it(template: Template, ids: dict[str, str]) -> None:
+    template.has_resource_properties(
+        "AWS::KMS::Key",
+        {
+            "KeyPolicy": {
+                "Statement": Match.array_with(
+                    [
+                        {
+                            "Sid": "AllowTheMonitorFunctionToPublish",
+                            "Effect": "Allow",
+                            "Principal": {"AWS": get_att(ids["role"])},
+                            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                            "Resource": "*",
+                        }
+                    ]
+                )
+            }
+        },
+    )
+
+
+def test_topic_lets_cloudwatch_alarms_of_this_account_publish(
+    template: Template, ids: dict[str, str]
+) -> None:
+    _, policy = only_resource(template, "AWS::SNS::TopicPolicy")
+    assert policy["Properties"]["Topics"] == [ref(ids["topic"])]
+    found = [
+        statement
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Effect"] == "Allow"
+    ]
+    assert found == [
+        {
+            "Sid": "AllowCloudWatchAlarmsOfThisAccountToPublish",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": "sns:Publish",
+            "Resource": ref(ids["topic"]),
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+                "ArnLike": {
+                    "aws:SourceArn": {
+                        "Fn::Join": [
+                            "",
+                            [
+                                "arn:",
+                                {"Ref": "AWS::Partition"},
+                                ":cloudwatch:",
+                                {"Ref": "AWS::Region"},
+                                ":",
+                                {"Ref": "AWS::AccountId"},
+                                ":alarm:*",
+                            ],
+                        ]
+                    }
+                },
+            },
+        }
+    ]
+
+
 def test_topic_denies_requests_without_tls(template: Template, ids: dict[str, str]) -> None:
     template.has_resource_properties(
         "AWS::SNS::TopicPolicy",
@@ -290,6 +375,51 @@ def test_scheduler_role_may_invoke_the_function_and_use_the_dead_letter_queue(
     statements = policy_statements(template, role_id)
     assert get_att(ids["function"]) in allowed_resources(statements, "lambda:InvokeFunction")
     assert allowed_resources(statements, "sqs:SendMessage") == [get_att(ids["dead_letter_queue"])]
+
+
+def test_scheduler_role_trusts_scheduler_for_this_accounts_schedules_only(
+    template: Template, ids: dict[str, str]
+) -> None:
+    role = template.find_resources("AWS::IAM::Role")[ids["scheduler_role"]]
+    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [
+        {
+            "Action": "sts:AssumeRole",
+            "Effect": "Allow",
+            "Principal": {"Service": "scheduler.amazonaws.com"},
+            "Condition": {
+                "StringEquals": {
+                    "aws:SourceAccount": {"Ref": "AWS::AccountId"},
+                    "aws:SourceArn": {
+                        "Fn::Join": [
+                            "",
+                            [
+                                "arn:",
+                                {"Ref": "AWS::Partition"},
+                                ":scheduler:",
+                                {"Ref": "AWS::Region"},
+                                ":",
+                                {"Ref": "AWS::AccountId"},
+                                ":schedule-group/default",
+                            ],
+                        ]
+                    },
+                }
+            },
+        }
+    ]
+    statements = policy_statements(template, ids["scheduler_role"])
+    assert allowed_resources(statements, "lambda:InvokeFunction") == [
+        get_att(ids["function"]),
+        {"Fn::Join": ["", [get_att(ids["function"]), ":*"]]},
+    ]
+    assert {a for s in statements for a in _as_list(s["Action"])} == {
+        "lambda:InvokeFunction",
+        "sqs:SendMessage",
+    }
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 def test_async_invoke_config_sends_failures_to_the_queue(
@@ -365,15 +495,58 @@ def test_custom_resource_waits_for_the_functions_permissions(
     assert set(role_policies) <= set(function["DependsOn"])
 
 
-@pytest.mark.parametrize(
-    "name", [*COUNT_ATTRIBUTES, "FailedAttachmentIds", "FailedAttachmentIdsTruncated"]
-)
+@pytest.mark.parametrize("name", SUMMARY_ATTRIBUTES)
 def test_status_outputs_read_the_custom_resource_and_are_not_exported(
     template: Template, ids: dict[str, str], name: str
 ) -> None:
     template.has_output(
         name, {"Value": get_att(ids["custom_resource"], name), "Export": Match.absent()}
     )
+
+
+def test_outputs_are_exactly_the_documented_ones(template: Template) -> None:
+    assert set(template.find_outputs("*")) == {
+        "AlertTopicArn",
+        "FunctionArn",
+        "StateTableName",
+        "FunctionRoleArn",
+        *SUMMARY_ATTRIBUTES,
+    }
+    assert set(SUMMARY_ATTRIBUTES) == {
+        *COUNT_ATTRIBUTES,
+        "FailedAttachmentIds",
+        "FailedAttachmentIdsTruncated",
+        "ScannedAt",
+    }
+
+
+def test_function_role_is_an_output_but_not_exported(
+    template: Template, ids: dict[str, str]
+) -> None:
+    template.has_output(
+        "FunctionRoleArn", {"Value": get_att(ids["role"]), "Export": Match.absent()}
+    )
+
+
+@pytest.mark.parametrize("name", SUMMARY_ATTRIBUTES)
+def test_status_values_are_written_to_ssm_parameters(
+    template: Template, ids: dict[str, str], name: str
+) -> None:
+    template.has_resource_properties(
+        "AWS::SSM::Parameter",
+        Match.object_equals(
+            {
+                "Name": f"{PARAMETER_PATH}/{name}",
+                "Type": "String",
+                "Value": get_att(ids["custom_resource"], name),
+                "Description": Match.string_like_regexp("^Registration attachment monitor: "),
+            }
+        ),
+    )
+
+
+def test_one_parameter_per_status_value(template: Template) -> None:
+    template.resource_count_is("AWS::SSM::Parameter", len(SUMMARY_ATTRIBUTES))
 
 
 def test_only_stable_values_are_exported(template: Template, ids: dict[str, str]) -> None:
@@ -393,12 +566,4 @@ def test_only_stable_values_are_exported(template: Template, ids: dict[str, str]
 
 
 def test_cfn_lint_is_clean(template: Template) -> None:
-    matches = lint(
-        json.dumps(template.to_json()),
-        config=ManualArgs(
-            regions=["us-east-1", "eu-west-1", "ap-southeast-2"],
-            # W3005: CDK adds DependsOn on the function's role next to the GetAtt of it.
-            ignore_checks=["W3005"],
-        ),
-    )
-    assert [str(match) for match in matches] == []
+    assert lint_template(template) == []
