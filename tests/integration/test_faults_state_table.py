@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
 
 import pytest
 
@@ -16,6 +15,7 @@ from lambda_src.state import AlertState
 from tests.integration.conftest import REGION, TABLE, World
 from tests.integration.test_custom_resource import only_answer
 from tests.integration.test_scan import SCHEDULER_EVENT, alert_ids
+from tests.support.concurrency import run_together
 from tests.support.network import closed_loopback_url
 
 
@@ -75,32 +75,20 @@ def test_two_execution_environments_scanning_at_once_alert_each_upload_once(
     ids = sorted(a.attachment_id for a in world.api.add("UPLOAD_FAILED", count=60))
     world.api.latency_seconds = 0.02  # both listings in flight together
     config = load_config(os.environ)
-    start = threading.Barrier(2)
-    summaries: list[ScanSummary] = []
-    errors: list[BaseException] = []
 
-    def run() -> None:
+    def run() -> ScanSummary:
         scanner = Scanner(
             config,
             AttachmentsApi(REGION),
             AlertPublisher(config.alert_topic_arn),
             AlertState(TABLE, REGION),
         )
-        try:
-            start.wait()
-            summaries.append(scanner.run(lease_seconds=180))
-        except BaseException as error:  # surfaced below
-            errors.append(error)
+        return scanner.run(lease_seconds=180)
 
     # When both scan at the same time
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    summaries = run_together(run, run)
 
     # Then every upload was alerted by exactly one of them
-    assert errors == []
     assert alert_ids(world.alerts()) == ids
     assert sum(s.alerts_sent for s in summaries) == 60
     for summary in summaries:

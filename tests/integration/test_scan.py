@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,6 +11,7 @@ from lambda_src import handler
 from lambda_src.routing import InvalidEventError
 from lambda_src.scan import ScanIncompleteError
 from tests.integration.conftest import TABLE, World
+from tests.support.concurrency import run_together
 
 SCHEDULER_EVENT = {  # EventBridge Scheduler's default notification: detail is a string
     "version": "0",
@@ -240,21 +240,9 @@ def test_overlapping_runs_send_one_alert_each(
     world.api.seed({"UPLOAD_FAILED": 120})
     world.api.latency_seconds = 0.05  # keep both runs in flight together
     handler.runtime()  # build the shared runtime once, as one execution environment would
-    errors: list[BaseException] = []
 
-    def run() -> None:
-        try:
-            world.invoke(SCHEDULER_EVENT)
-        except BaseException as error:  # surfaced below
-            errors.append(error)
+    run_together(lambda: world.invoke(SCHEDULER_EVENT), lambda: world.invoke(SCHEDULER_EVENT))
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
     ids = alert_ids(world.alerts())
     assert len(ids) == 120
     assert len(set(ids)) == 120
