@@ -26,11 +26,12 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := $(NODE_MAJOR)
 export CDK_DISABLE_VERSION_CHECK := true
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: help synth test lint typecheck unit bench diff deploy clean distclean
+.PHONY: help synth test lint typecheck bench diff deploy clean distclean demo tests
 
 help:
 	@echo "make synth    synthesize the app into cdk.out/ (no AWS account needed)"
 	@echo "make test     ruff, ruff format --check, mypy, pytest (everything CI runs)"
+	@echo "make demo     the handler against a simulated account on loopback (no AWS)"
 	@echo "make bench    API-call, memory, cold-start, synth and latency figures (BENCH_ARGS=--quick)"
 	@echo "make diff     cdk diff against the deployed stack (needs credentials)"
 	@echo "make deploy   cdk deploy (needs credentials and a bootstrapped account)"
@@ -55,10 +56,14 @@ lint: $(VENV_STAMP)
 typecheck: $(VENV_STAMP)
 	$(BIN)/mypy
 
-unit: $(VENV_STAMP) $(NODE_STAMP)
+tests: $(VENV_STAMP) $(NODE_STAMP)
 	AWS_EC2_METADATA_DISABLED=true $(BIN)/pytest
 
-test: lint typecheck unit
+test: lint typecheck tests
+
+# The real handler against a simulated account on loopback: no AWS account needed.
+demo: $(VENV_STAMP)
+	$(BIN)/python -m demo
 
 # Prints a table of figures next to their targets (not timed tests; a few minutes).
 BENCH_ARGS ?=
