@@ -1,4 +1,4 @@
-"""The SNS topic alerts are published to, encrypted with a customer-managed KMS key."""
+"""An SNS topic for alerts (or alarm notifications), encrypted with a customer-managed KMS key."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ CLOUDWATCH: str = "cloudwatch.amazonaws.com"
 class AlertTopic(Construct):
     """SNS topic + its KMS key (rotation on). The topic denies requests without TLS.
 
+    Used for the alert topic and for the operations topic the alarms notify
+    (`display_name`, `key_description` tell them apart).
+
     CloudWatch alarms of this account may publish to the topic (topic policy, limited to
     alarms of this account and region by `aws:SourceArn`/`aws:SourceAccount`) and use its key
     (key policy), so alarms can share the alert channel. `allow_publisher` names a
@@ -26,13 +29,14 @@ class AlertTopic(Construct):
         construct_id: str,
         *,
         display_name: str = "Registration attachment alerts",
+        key_description: str = "Encrypts the registration attachment monitor's alert topic",
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         self.key = kms.Key(
             self,
             "Key",
-            description="Encrypts the registration attachment monitor's alert topic",
+            description=key_description,
             enable_key_rotation=True,
         )
         self.key.add_to_resource_policy(

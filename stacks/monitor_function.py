@@ -42,6 +42,8 @@ class MonitorFunction(Construct):
         failure_queue: sqs.IQueue,
         max_alerts_per_run: int,
         alert_reminder_hours: int,
+        monitor_name: str,
+        stuck_upload_minutes: int,
         full_inventory: bool = False,
         memory_size: int = defaults.MEMORY_SIZE_MB,
         timeout: Duration = defaults.TIMEOUT,
@@ -86,6 +88,9 @@ class MonitorFunction(Construct):
                 "MAX_ALERTS_PER_RUN": str(max_alerts_per_run),
                 "ALERT_REMINDER_HOURS": str(alert_reminder_hours),
                 "FULL_INVENTORY": "true" if full_inventory else "false",
+                "STUCK_UPLOAD_MINUTES": str(stuck_upload_minutes),
+                # The `Monitor` dimension of the function's metrics (the alarms read it).
+                "MONITOR_NAME": monitor_name,
                 **defaults.powertools_environment(),
             },
             # Asynchronous invocations (the schedule): a scan that fails after delivery is

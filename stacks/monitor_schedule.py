@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 from aws_cdk import ArnFormat, Duration, Stack, TimeZone
@@ -18,6 +19,30 @@ from stacks.nag import acknowledge_wildcard, nag_reference
 DELIVERY_MAX_EVENT_AGE: Final = Duration.hours(1)
 DELIVERY_RETRY_ATTEMPTS: Final = 3
 SCHEDULE_GROUP: Final = "default"
+
+# `rate(1 hour)`, `rate(5 minutes)` (singular unit for 1, plural otherwise, as Scheduler
+# requires) and six-field `cron(...)`; one-time `at(...)` schedules make no monitor.
+_RATE = re.compile(
+    r"rate\(\s*(?P<value>1\s+(minute|hour|day)|([2-9]|[1-9][0-9]+)\s+(minutes|hours|days))\s*\)"
+)
+_CRON = re.compile(r"cron\(\s*\S+(\s+\S+){5}\s*\)")
+_UNIT_MINUTES: Final = {"minute": 1, "hour": 60, "day": 24 * 60}
+
+
+def is_schedule_expression(expression: object) -> bool:
+    """A `rate(...)` or `cron(...)` expression EventBridge Scheduler accepts (in form)."""
+    return isinstance(expression, str) and bool(
+        _RATE.fullmatch(expression) or _CRON.fullmatch(expression)
+    )
+
+
+def schedule_rate(expression: str) -> Duration | None:
+    """The interval of a `rate(...)` expression; None for `cron(...)` (or anything else)."""
+    rate = _RATE.fullmatch(expression)
+    if rate is None:
+        return None
+    amount, unit = rate.group("value").split()
+    return Duration.minutes(int(amount) * _UNIT_MINUTES[unit.removesuffix("s")])
 
 
 class MonitorSchedule(Construct):

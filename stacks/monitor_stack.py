@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import RemovalPolicy, Stack, TimeZone
+from aws_cdk import Duration, RemovalPolicy, Stack, TimeZone
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from constructs import Construct
@@ -71,6 +71,11 @@ class RegistrationAttachmentMonitorStack(Stack):
             max_alerts_per_run=settings.max_alerts_per_run,
             alert_reminder_hours=settings.alert_reminder_hours,
             full_inventory=settings.full_inventory,
+            stuck_upload_after=(
+                Duration.minutes(settings.stuck_upload_minutes)
+                if settings.stuck_upload_minutes
+                else None
+            ),
             registration_attachment_ids=settings.registration_attachment_ids,
             attachment_statuses=settings.attachment_statuses,
             fail_on_statuses=settings.fail_on_statuses,
@@ -79,4 +84,11 @@ class RegistrationAttachmentMonitorStack(Stack):
             alert_topic=alert_topic,
             alert_emails=settings.alert_emails,
             table_removal_policy=_REMOVAL[settings.state_table_removal_policy],
+            operations_emails=settings.operations_emails,
+            heartbeat_window=(
+                None
+                if settings.heartbeat_window_minutes is None
+                else Duration.minutes(settings.heartbeat_window_minutes)
+            ),
+            alarm_on_new_failures=settings.alarm_on_new_failures,
         )

@@ -5,6 +5,7 @@ from stacks.registration_attachment_monitor import RegistrationAttachmentMonitor
 
 monitor = RegistrationAttachmentMonitor(self, "Monitor", alert_emails=["ops@example.com"])
 monitor.topic                 # sns.ITopic alerts go to
+monitor.operations_topic      # sns.Topic the alarms notify
 monitor.upload_failed_count   # Fn::GetAtt token of the custom resource
 monitor.parameter_name("UploadFailedCount")  # SSM parameter other stacks read
 ```
@@ -23,6 +24,7 @@ from collections.abc import Sequence
 from typing import Final
 
 from aws_cdk import CfnOutput, CustomResource, Duration, RemovalPolicy, Stack, TimeZone, Token
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -51,32 +53,40 @@ from stacks.attachment_status import (
     check_statuses,
 )
 from stacks.encrypted_queue import EncryptedQueue
+from stacks.monitor_alarms import MonitorAlarms, heartbeat_of
+from stacks.monitor_dashboard import MonitorDashboard
 from stacks.monitor_function import MonitorFunction
-from stacks.monitor_schedule import MonitorSchedule
+from stacks.monitor_metrics import MonitorMetrics
+from stacks.monitor_schedule import MonitorSchedule, is_schedule_expression
 from stacks.state_table import StateTable
 
 DEFAULT_SCHEDULE_EXPRESSION: Final = "rate(1 hour)"
 DEFAULT_MAX_ALERTS_PER_RUN: Final = 50
 DEFAULT_ALERT_REMINDER_HOURS: Final = 0
 MAX_ALERT_REMINDER_HOURS: Final = 24 * 366 * 10  # the function's own bound (config.py)
+DEFAULT_STUCK_UPLOAD_MINUTES: Final = 60
+MAX_STUCK_UPLOAD_MINUTES: Final = MAX_ALERT_REMINDER_HOURS * 60  # config.py's bound
+DEFAULT_STUCK_UPLOAD_AFTER: Final = Duration.minutes(DEFAULT_STUCK_UPLOAD_MINUTES)
 PARAMETER_ROOT: Final = "/registration-attachment-monitor"
 
 # Outputs exported under `<export prefix>-<name>`: stable values only (an export another
 # stack imports can never change; the status attributes change on every deploy).
-EXPORTED_OUTPUTS: Final = ("AlertTopicArn", "FunctionArn", "StateTableName")
+EXPORTED_OUTPUTS: Final = (
+    "AlertTopicArn",
+    "OperationsTopicArn",
+    "FunctionArn",
+    "StateTableName",
+)
 STATUS_OUTPUT_PREFIX: Final = "AttachmentStatus"
 STATUS_PARAMETER_FOLDER: Final = "Status"
 
-# `rate(1 hour)`, `rate(5 minutes)` (singular unit for 1, plural otherwise, as Scheduler
-# requires) and six-field `cron(...)`; one-time `at(...)` schedules make no monitor.
-_RATE = re.compile(
-    r"rate\(\s*(1\s+(minute|hour|day)|([2-9]|[1-9][0-9]+)\s+(minutes|hours|days))\s*\)"
-)
-_CRON = re.compile(r"cron\(\s*\S+(\s+\S+){5}\s*\)")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _OUTPUT_PREFIX = re.compile(r"[A-Za-z0-9]*")
 _EXPORT_PREFIX = re.compile(r"[A-Za-z0-9:-]+")
 _PARAMETER_PATH = re.compile(r"(/[A-Za-z0-9_.-]+)+")
+# A metrics dimension value, and the start of alarm and dashboard names (which allow these).
+_MONITOR_NAME = re.compile(r"[A-Za-z0-9_-]{1,200}")
+_DASHBOARD_NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
 _MIN_TIMEOUT: Final = Duration.seconds(30)  # the watchdog answers 5 s before the deadline
 _MAX_TIMEOUT: Final = Duration.minutes(15)
 
@@ -88,7 +98,8 @@ def new_refresh_token() -> str:
 
 class RegistrationAttachmentMonitor(Construct):
     """Function + log group, alert topic (+ KMS key), state table, schedule + DLQ, async
-    failure queue, the status custom resource, and (optionally) outputs and SSM parameters.
+    failure queue, the status custom resource, the operations topic (+ KMS key) with the
+    alarms that notify it, a dashboard, and (optionally) outputs and SSM parameters.
 
     Keyword-only props, each with a default:
 
@@ -96,7 +107,9 @@ class RegistrationAttachmentMonitor(Construct):
       `schedule_time_zone` — IANA time zone for cron (default UTC).
     * `max_alerts_per_run` — individual alerts per run before one digest (flood guard, ≥ 1);
       `alert_reminder_hours` — re-alert a still failed attachment (0 = never);
-      `full_inventory` — list every status on scans (per-status metrics).
+      `full_inventory` — list every status on scans (per-status metrics);
+      `stuck_upload_after` — alert on uploads still in progress this long after creation
+      (whole minutes, default 60 minutes; None or zero: off).
     * `registration_attachment_ids` — up to 30 ids or ARNs reported one by one
       (`Status.<id>`: ARNs are reported under their attachment id); with ids, counts and
       the gate cover only them. `attachment_statuses` — statuses to count (default all).
@@ -110,6 +123,17 @@ class RegistrationAttachmentMonitor(Construct):
     * `alert_emails`, `alert_queues` — subscribers (each subscription with a dead-letter
       queue).
     * `table_removal_policy` — of the state table (default RETAIN: losing it re-alerts).
+    * `operations_emails` — subscribers of the operations topic, which the alarms notify
+      (function errors, a message in a dead-letter queue, no successful scan).
+    * `heartbeat_window` — the NoSuccessfulScan alarm fires when no scan completed for this
+      long: default twice a `rate(...)`; required with a `cron(...)` schedule; whole minutes,
+      at most 7 days (CloudWatch's limit).
+    * `alarm_on_new_failures` — also alarm when a scan finds failed uploads (default off:
+      the alerts already go out).
+    * `monitor_name` — the function's `MONITOR_NAME`, the `Monitor` dimension of its metrics
+      and the start of the alarm names (default: the stack name, `-<output_prefix>` added
+      when there is one); `dashboard_name` — default: the monitor name and the region
+      (dashboards are global to the account), unless the monitor name already has it.
     * `create_outputs` — stack outputs (exports for stable values only); `create_parameters`
       — SSM String parameters with the status values; `output_prefix`, `export_prefix`,
       `parameter_path` — names, for more than one monitor per stack.
@@ -125,6 +149,7 @@ class RegistrationAttachmentMonitor(Construct):
         max_alerts_per_run: int = DEFAULT_MAX_ALERTS_PER_RUN,
         alert_reminder_hours: int = DEFAULT_ALERT_REMINDER_HOURS,
         full_inventory: bool = False,
+        stuck_upload_after: Duration | None = DEFAULT_STUCK_UPLOAD_AFTER,
         registration_attachment_ids: Sequence[str] = (),
         attachment_statuses: Sequence[str] = (),
         fail_on_statuses: Sequence[str] = (),
@@ -136,6 +161,11 @@ class RegistrationAttachmentMonitor(Construct):
         alert_emails: Sequence[str] = (),
         alert_queues: Sequence[sqs.IQueue] = (),
         table_removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        operations_emails: Sequence[str] = (),
+        heartbeat_window: Duration | None = None,
+        alarm_on_new_failures: bool = False,
+        monitor_name: str | None = None,
+        dashboard_name: str | None = None,
         create_outputs: bool = True,
         create_parameters: bool = True,
         output_prefix: str = "",
@@ -156,7 +186,10 @@ class RegistrationAttachmentMonitor(Construct):
         _check_timeout(timeout)
         if log_retention == logs.RetentionDays.INFINITE:
             raise ValueError("log_retention: set a retention period; INFINITE keeps logs forever")
-        emails = _check_emails(alert_emails)
+        emails = _check_emails("alert_emails", alert_emails)
+        operations_subscribers = _check_emails("operations_emails", operations_emails)
+        stuck_upload_minutes = _stuck_upload_minutes(stuck_upload_after)
+        heartbeat = heartbeat_of(schedule_expression, heartbeat_window)
         # Checked again by AttachmentStatus; here so that a bad value fails before anything
         # is built.
         check_attachment_ids(
@@ -174,6 +207,8 @@ class RegistrationAttachmentMonitor(Construct):
         if not _OUTPUT_PREFIX.fullmatch(output_prefix):
             raise ValueError(f"output_prefix: letters and digits only, got {output_prefix!r}")
         self.output_prefix = output_prefix
+        self.monitor_name = _monitor_name(self, monitor_name, output_prefix)
+        self.dashboard_name = _dashboard_name(self, self.monitor_name, dashboard_name)
         self.export_prefix = stack.stack_name if export_prefix is None else export_prefix
         if not Token.is_unresolved(self.export_prefix) and not _EXPORT_PREFIX.fullmatch(
             self.export_prefix
@@ -231,6 +266,8 @@ class RegistrationAttachmentMonitor(Construct):
             failure_queue=self.failure_queue,
             max_alerts_per_run=max_alerts_per_run,
             alert_reminder_hours=alert_reminder_hours,
+            monitor_name=self.monitor_name,
+            stuck_upload_minutes=stuck_upload_minutes,
             full_inventory=full_inventory,
             memory_size=memory_size,
             timeout=timeout,
@@ -245,14 +282,25 @@ class RegistrationAttachmentMonitor(Construct):
             self.topic.grant_publish(self.role)
         monitor.acknowledge_policy_findings(key_grant=self.key is not None)
 
+        # -- operations topic (the alarms notify it) ---------------------------------------
+        operations = AlertTopic(
+            self,
+            "Operations",
+            display_name="Registration attachment monitor operations",
+            key_description="Encrypts the registration attachment monitor's operations topic "
+            "(CloudWatch alarm notifications)",
+        )
+        self.operations_topic: sns.Topic = operations.topic
+        self.operations_key: kms.Key = operations.key
+
         # -- subscribers ---------------------------------------------------------------------
         self.subscription_dead_letter_queue: sqs.Queue | None = None
-        if emails or alert_queues:
+        if emails or alert_queues or operations_subscribers:
             self.subscription_dead_letter_queue = EncryptedQueue(
                 self,
                 "SubscriptionDeadLetters",
-                dead_letter_for="the SNS subscriptions' dead-letter queue for alerts SNS "
-                "could not deliver to a subscriber",
+                dead_letter_for="the SNS subscriptions' dead-letter queue for alerts and "
+                "operations notifications SNS could not deliver to a subscriber",
             ).queue
             for email in emails:
                 self.topic.add_subscription(
@@ -266,6 +314,12 @@ class RegistrationAttachmentMonitor(Construct):
                         queue, dead_letter_queue=self.subscription_dead_letter_queue
                     )
                 )
+            for email in operations_subscribers:
+                self.operations_topic.add_subscription(
+                    subscriptions.EmailSubscription(
+                        email, dead_letter_queue=self.subscription_dead_letter_queue
+                    )
+                )
 
         # -- schedule ------------------------------------------------------------------------
         self.schedule: scheduler.Schedule = MonitorSchedule(
@@ -276,6 +330,37 @@ class RegistrationAttachmentMonitor(Construct):
             time_zone=schedule_time_zone,
             dead_letter_queue=self.schedule_dead_letter_queue,
         ).schedule
+
+        # -- alarms and dashboard ----------------------------------------------------------
+        metrics = MonitorMetrics(self.monitor_name)
+        self.alarms: dict[str, cloudwatch.Alarm] = MonitorAlarms(
+            self,
+            "Alarms",
+            topic=self.operations_topic,
+            metrics=metrics,
+            function=self.function,
+            function_failure_queue=self.failure_queue,
+            schedule_dead_letter_queue=self.schedule_dead_letter_queue,
+            subscription_dead_letter_queue=self.subscription_dead_letter_queue,
+            heartbeat=heartbeat,
+            alarm_on_new_failures=alarm_on_new_failures,
+        ).alarms
+        queues = [
+            ("Function failures", self.failure_queue),
+            ("Schedule dead letters", self.schedule_dead_letter_queue),
+        ]
+        if self.subscription_dead_letter_queue is not None:
+            queues.append(("Subscription dead letters", self.subscription_dead_letter_queue))
+        self.dashboard: cloudwatch.Dashboard = MonitorDashboard(
+            self,
+            "Dashboard",
+            dashboard_name=self.dashboard_name,
+            metrics=metrics,
+            function=self.function,
+            queues=queues,
+            alarms=list(self.alarms.values()),
+            full_inventory=full_inventory,
+        ).dashboard
 
         # -- status at deploy time -----------------------------------------------------------
         self._status = AttachmentStatus(
@@ -344,7 +429,8 @@ class RegistrationAttachmentMonitor(Construct):
     # -- names other stacks use -------------------------------------------------------------
 
     def export_name(self, output: str) -> str:
-        """Export name of a stable output: `AlertTopicArn`, `FunctionArn`, `StateTableName`."""
+        """Export name of a stable output: `AlertTopicArn`, `OperationsTopicArn`,
+        `FunctionArn`, `StateTableName`."""
         if output not in EXPORTED_OUTPUTS:
             raise ValueError(
                 f"export_name: only {list(EXPORTED_OUTPUTS)} are exported (stable values), "
@@ -409,6 +495,10 @@ class RegistrationAttachmentMonitor(Construct):
     def _add_outputs(self) -> None:
         stable = {
             "AlertTopicArn": (self.topic.topic_arn, "SNS topic the alerts are published to"),
+            "OperationsTopicArn": (
+                self.operations_topic.topic_arn,
+                "SNS topic the monitor's CloudWatch alarms notify",
+            ),
             "FunctionArn": (self.function.function_arn, "Monitor function ARN"),
             "StateTableName": (self.table.table_name, "Alert state table name"),
         }
@@ -450,13 +540,6 @@ def _check_status_output_names(ids: Sequence[str]) -> None:
         seen[name] = attachment_id
 
 
-def is_schedule_expression(expression: object) -> bool:
-    """A `rate(...)` or `cron(...)` expression EventBridge Scheduler accepts (in form)."""
-    return isinstance(expression, str) and bool(
-        _RATE.fullmatch(expression) or _CRON.fullmatch(expression)
-    )
-
-
 def _check_schedule_expression(expression: str) -> None:
     if not is_schedule_expression(expression):
         raise ValueError(
@@ -485,15 +568,69 @@ def _check_timeout(timeout: Duration) -> None:
         )
 
 
-def _check_emails(emails: Sequence[str]) -> tuple[str, ...]:
+def _check_emails(prop: str, emails: Sequence[str]) -> tuple[str, ...]:
     if isinstance(emails, str):
-        raise ValueError("alert_emails must be a list of addresses, not a string")
+        raise ValueError(f"{prop} must be a list of addresses, not a string")
     for email in emails:
         if not isinstance(email, str) or not (
             Token.is_unresolved(email) or _EMAIL.fullmatch(email)
         ):
-            raise ValueError(f"alert_emails: {email!r} is not an email address")
+            raise ValueError(f"{prop}: {email!r} is not an email address")
     return tuple(dict.fromkeys(emails))
+
+
+def _stuck_upload_minutes(after: Duration | None) -> int:
+    """STUCK_UPLOAD_MINUTES: whole minutes, 0 = off."""
+    if after is None:
+        return 0
+    if not isinstance(after, Duration):
+        raise ValueError(f"stuck_upload_after must be a Duration or None, got {after!r}")
+    seconds = after.to_seconds()
+    if seconds < 0 or seconds % 60 or seconds / 60 > MAX_STUCK_UPLOAD_MINUTES:
+        raise ValueError(
+            f"stuck_upload_after must be whole minutes from 0 (off) to "
+            f"{MAX_STUCK_UPLOAD_MINUTES} minutes, got {seconds:g} s"
+        )
+    return int(seconds // 60)
+
+
+def _monitor_name(monitor: Construct, name: str | None, output_prefix: str) -> str:
+    """The given name, or the stack name (`-<output_prefix>` added); unique in the stack."""
+    stack = Stack.of(monitor)
+    if name is None:
+        name = stack.stack_name + (f"-{output_prefix}" if output_prefix else "")
+    if not Token.is_unresolved(name) and not _MONITOR_NAME.fullmatch(name):
+        raise ValueError(
+            "monitor_name: 1 to 200 letters, digits, '-' or '_' (it starts the alarm and "
+            f"dashboard names), got {name!r}"
+        )
+    for other in stack.node.find_all():
+        if (
+            isinstance(other, RegistrationAttachmentMonitor)
+            and other is not monitor
+            and getattr(other, "monitor_name", None) == name
+        ):
+            raise ValueError(
+                f"monitor_name {name!r} is already used by {other.node.path}: two monitors in "
+                "one stack need their own output_prefix (or monitor_name), or their metrics, "
+                "alarms and dashboards would be the same"
+            )
+    return name
+
+
+def _dashboard_name(monitor: Construct, monitor_name: str, name: str | None) -> str:
+    """The given name, or the monitor name and the region: dashboards are global to the
+    account, so a stack deployed to two regions must not name two the same. A monitor name
+    that already holds the stack's (known) region, as `<stackName>-<region>` stacks do,
+    is used as it is."""
+    if name is None:
+        region = Stack.of(monitor).region
+        if not Token.is_unresolved(region) and region in monitor_name:
+            return monitor_name
+        return f"{monitor_name}-{region}"
+    if not Token.is_unresolved(name) and not _DASHBOARD_NAME.fullmatch(name):
+        raise ValueError(f"dashboard_name: 1 to 255 letters, digits, '-' or '_', got {name!r}")
+    return name
 
 
 # Exported for callers that want the names without building the construct.
@@ -501,6 +638,7 @@ __all__ = [
     "DEFAULT_ALERT_REMINDER_HOURS",
     "DEFAULT_MAX_ALERTS_PER_RUN",
     "DEFAULT_SCHEDULE_EXPRESSION",
+    "DEFAULT_STUCK_UPLOAD_MINUTES",
     "EXPORTED_OUTPUTS",
     "PARAMETER_ROOT",
     "RegistrationAttachmentMonitor",

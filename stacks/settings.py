@@ -18,14 +18,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
+from aws_cdk import Duration
 from constructs import Node
 
 from stacks.attachment_status import ATTACHMENT_STATUSES, check_attachment_ids
+from stacks.monitor_alarms import heartbeat_of
 from stacks.registration_attachment_monitor import (
     DEFAULT_ALERT_REMINDER_HOURS,
     DEFAULT_MAX_ALERTS_PER_RUN,
     DEFAULT_SCHEDULE_EXPRESSION,
+    DEFAULT_STUCK_UPLOAD_MINUTES,
     MAX_ALERT_REMINDER_HOURS,
+    MAX_STUCK_UPLOAD_MINUTES,
     is_schedule_expression,
     new_refresh_token,
 )
@@ -48,6 +52,7 @@ OVERRIDABLE_KEYS: Final = (
     "maxAlertsPerRun",
     "alertReminderHours",
     "fullInventory",
+    "stuckUploadMinutes",
     "registrationAttachmentIds",
     "attachmentStatuses",
     "failOnStatuses",
@@ -56,6 +61,9 @@ OVERRIDABLE_KEYS: Final = (
     "alertTopicKeyArn",
     "alertEmails",
     "stateTableRemovalPolicy",
+    "operationsEmails",
+    "heartbeatWindowMinutes",
+    "alarmOnNewFailures",
 )
 
 # CloudFormation stack names: a letter, then letters, digits and hyphens, at most 128.
@@ -86,6 +94,7 @@ class MonitorSettings:
     max_alerts_per_run: int = DEFAULT_MAX_ALERTS_PER_RUN
     alert_reminder_hours: int = DEFAULT_ALERT_REMINDER_HOURS
     full_inventory: bool = False
+    stuck_upload_minutes: int = DEFAULT_STUCK_UPLOAD_MINUTES  # 0: off
     registration_attachment_ids: Sequence[str] = ()
     attachment_statuses: Sequence[str] = ()
     fail_on_statuses: Sequence[str] = ()
@@ -94,6 +103,10 @@ class MonitorSettings:
     alert_topic_key_arn: str | None = None
     alert_emails: Sequence[str] = ()
     state_table_removal_policy: str = "retain"
+    operations_emails: Sequence[str] = ()
+    # None: twice the rate of a rate(...) schedule (a cron(...) schedule needs a value).
+    heartbeat_window_minutes: int | None = None
+    alarm_on_new_failures: bool = False
     # Epoch milliseconds; changes on every synth so status is re-read on every deploy.
     refresh_token: str = field(default_factory=new_refresh_token)
 
@@ -167,11 +180,12 @@ def _settings(
         raise ContextError(
             f"context key {key_key!r} is the key of an existing topic: set 'alertTopicArn' too"
         )
+    schedule_expression = _schedule_expression(*source.get("scheduleExpression"))
     return MonitorSettings(
         stack_name=_stack_name(*source.get("stackName")),
         account=account,
         region=region,
-        schedule_expression=_schedule_expression(*source.get("scheduleExpression")),
+        schedule_expression=schedule_expression,
         schedule_time_zone=_time_zone(*source.get("scheduleTimeZone")),
         max_alerts_per_run=_integer(
             *source.get("maxAlertsPerRun"), default=DEFAULT_MAX_ALERTS_PER_RUN, minimum=1
@@ -183,6 +197,12 @@ def _settings(
             maximum=MAX_ALERT_REMINDER_HOURS,
         ),
         full_inventory=_boolean(*source.get("fullInventory"), default=False),
+        stuck_upload_minutes=_integer(
+            *source.get("stuckUploadMinutes"),
+            default=DEFAULT_STUCK_UPLOAD_MINUTES,
+            minimum=0,
+            maximum=MAX_STUCK_UPLOAD_MINUTES,
+        ),
         registration_attachment_ids=_attachment_ids(
             *source.get("registrationAttachmentIds"), region=region, account=account
         ),
@@ -193,6 +213,11 @@ def _settings(
         alert_topic_key_arn=alert_topic_key_arn,
         alert_emails=_emails(*source.get("alertEmails")),
         state_table_removal_policy=_removal_policy(*source.get("stateTableRemovalPolicy")),
+        operations_emails=_emails(*source.get("operationsEmails")),
+        heartbeat_window_minutes=_heartbeat_window(
+            *source.get("heartbeatWindowMinutes"), schedule_expression=schedule_expression
+        ),
+        alarm_on_new_failures=_boolean(*source.get("alarmOnNewFailures"), default=False),
         refresh_token=refresh_token,
     )
 
@@ -349,6 +374,18 @@ def _statuses(key: str, value: object) -> tuple[str, ...]:
             f"{list(ATTACHMENT_STATUSES)}"
         )
     return tuple(dict.fromkeys(statuses))
+
+
+def _heartbeat_window(key: str, value: object, *, schedule_expression: str) -> int | None:
+    """Minutes, or None for twice the rate; checked against the schedule as the construct
+    checks `heartbeat_window` (required with cron, at most 7 days), naming the key."""
+    minutes = None if value is None else _integer(key, value, default=0, minimum=1)
+    window = None if minutes is None else Duration.minutes(minutes)
+    try:
+        heartbeat_of(schedule_expression, window, prop=f"context key {key!r}")
+    except ValueError as error:
+        raise ContextError(str(error)) from None
+    return minutes
 
 
 def _log_retention(key: str, value: object) -> int:

@@ -67,6 +67,10 @@ def test_defaults_without_context() -> None:
     assert settings.alert_topic_key_arn is None
     assert settings.alert_emails == ()
     assert settings.state_table_removal_policy == "retain"
+    assert settings.stuck_upload_minutes == 60
+    assert settings.heartbeat_window_minutes is None  # twice the rate
+    assert settings.operations_emails == ()
+    assert settings.alarm_on_new_failures is False
     assert (settings.account, settings.region) == (None, None)
     assert settings.refresh_token.isdigit()
     assert before <= int(settings.refresh_token) <= after
@@ -78,6 +82,10 @@ def test_values_from_cdk_json_or_from_the_command_line() -> None:
             "stackName": "Monitor-eu",
             "scheduleExpression": "cron(0 8 * * ? *)",
             "scheduleTimeZone": "Europe/Berlin",
+            "heartbeatWindowMinutes": 1500,
+            "stuckUploadMinutes": 30,
+            "operationsEmails": ["oncall@example.com"],
+            "alarmOnNewFailures": True,
             "maxAlertsPerRun": 10,
             "alertReminderHours": 24,
             "fullInventory": True,
@@ -94,6 +102,11 @@ def test_values_from_cdk_json_or_from_the_command_line() -> None:
     )
     from_cli = _settings(  # `cdk synth -c key=value` passes strings
         {
+            "scheduleExpression": "cron(0 8 * * ? *)",
+            "heartbeatWindowMinutes": "1500",
+            "stuckUploadMinutes": "30",
+            "operationsEmails": "oncall@example.com",
+            "alarmOnNewFailures": "true",
             "maxAlertsPerRun": "10",
             "alertReminderHours": "24",
             "fullInventory": "true",
@@ -122,6 +135,10 @@ def test_values_from_cdk_json_or_from_the_command_line() -> None:
         assert settings.alert_emails == ("ops@example.com", "oncall@example.com")
         assert settings.state_table_removal_policy == "destroy"
         assert settings.refresh_token == "1700000000000"
+        assert settings.heartbeat_window_minutes == 1500
+        assert settings.stuck_upload_minutes == 30
+        assert settings.operations_emails == ("oncall@example.com",)
+        assert settings.alarm_on_new_failures is True
 
 
 @pytest.mark.parametrize(
@@ -163,6 +180,13 @@ def test_values_from_cdk_json_or_from_the_command_line() -> None:
         ("environments", "not json"),
         ("environments", {"region": "us-east-1"}),
         ("environments", ["us-east-1"]),
+        ("stuckUploadMinutes", -1),
+        ("stuckUploadMinutes", "an hour"),
+        ("heartbeatWindowMinutes", 0),
+        ("heartbeatWindowMinutes", 7 * 24 * 60 + 1),
+        ("heartbeatWindowMinutes", 30),  # shorter than the default rate(1 hour)
+        ("alarmOnNewFailures", "sometimes"),
+        ("operationsEmails", ["oncall"]),
     ],
 )
 def test_bad_values_fail_naming_the_key(key: str, value: object) -> None:
@@ -300,6 +324,7 @@ def test_context_reaches_the_template() -> None:
     exports = {o["Export"]["Name"] for o in template.find_outputs("*").values() if "Export" in o}
     assert exports == {
         "Monitor-test-AlertTopicArn",
+        "Monitor-test-OperationsTopicArn",
         "Monitor-test-FunctionArn",
         "Monitor-test-StateTableName",
     }
@@ -338,7 +363,12 @@ def test_two_regions_yield_two_stacks(two_regions: cdk.App) -> None:
         exports = {
             o["Export"]["Name"] for o in template.find_outputs("*").values() if "Export" in o
         }
-        assert exports == {f"{name}-AlertTopicArn", f"{name}-FunctionArn", f"{name}-StateTableName"}
+        assert exports == {
+            f"{name}-AlertTopicArn",
+            f"{name}-OperationsTopicArn",
+            f"{name}-FunctionArn",
+            f"{name}-StateTableName",
+        }
         template.has_resource_properties(
             "AWS::SSM::Parameter",
             {"Name": f"/registration-attachment-monitor/{name}/UploadFailedCount"},
@@ -359,8 +389,9 @@ def test_existing_topic_from_context() -> None:
     template = synth_template(
         {"refreshToken": "1", "alertTopicArn": TOPIC_ARN, "alertTopicKeyArn": KEY_ARN}
     )
-    template.resource_count_is("AWS::SNS::Topic", 0)
-    template.resource_count_is("AWS::KMS::Key", 0)
+    # Only the operations topic and its key.
+    template.resource_count_is("AWS::SNS::Topic", 1)
+    template.resource_count_is("AWS::KMS::Key", 1)
     template.has_output("AlertTopicArn", {"Value": TOPIC_ARN})
 
 

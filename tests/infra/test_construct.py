@@ -55,9 +55,14 @@ def test_existing_topic_mode_creates_no_topic_and_no_key(
     central: tuple[RegistrationAttachmentMonitor, Template],
 ) -> None:
     monitor, template = central
-    template.resource_count_is("AWS::SNS::Topic", 0)
-    template.resource_count_is("AWS::SNS::TopicPolicy", 0)
-    template.resource_count_is("AWS::KMS::Key", 0)
+    # Only the operations topic (and its key) the alarms notify.
+    template.resource_count_is("AWS::SNS::Topic", 1)
+    template.resource_count_is("AWS::SNS::TopicPolicy", 1)
+    template.resource_count_is("AWS::KMS::Key", 1)
+    stack = cdk.Stack.of(monitor)
+    assert stack.resolve(monitor.operations_topic.topic_arn) == ref(
+        only_resource(template, "AWS::SNS::Topic")[0]
+    )
     assert monitor.topic.topic_arn == CENTRAL_TOPIC
 
 
@@ -107,6 +112,7 @@ def custom() -> tuple[RegistrationAttachmentMonitor, Template]:
         "Monitor",
         schedule_expression="cron(0 8 * * ? *)",
         schedule_time_zone=cdk.TimeZone.EUROPE_BERLIN,
+        heartbeat_window=cdk.Duration.hours(25),
         max_alerts_per_run=7,
         alert_reminder_hours=24,
         full_inventory=True,
@@ -116,6 +122,11 @@ def custom() -> tuple[RegistrationAttachmentMonitor, Template]:
         alert_emails=["ops@example.com", "ops@example.com", "oncall@example.com"],
         alert_queues=[subscriber],
         table_removal_policy=cdk.RemovalPolicy.DESTROY,
+        stuck_upload_after=cdk.Duration.hours(2),
+        operations_emails=["oncall@example.com"],
+        alarm_on_new_failures=True,
+        monitor_name="Platform-eu",
+        dashboard_name="PlatformMonitor",
         refresh_token="42",
     )
     return monitor, Template.from_stack(stack)
@@ -134,6 +145,8 @@ def test_props_reach_the_function(custom: tuple[RegistrationAttachmentMonitor, T
                         "MAX_ALERTS_PER_RUN": "7",
                         "ALERT_REMINDER_HOURS": "24",
                         "FULL_INVENTORY": "true",
+                        "STUCK_UPLOAD_MINUTES": "120",
+                        "MONITOR_NAME": "Platform-eu",
                     }
                 )
             },
@@ -162,6 +175,52 @@ def test_cron_schedule_in_a_time_zone(
     )
 
 
+def test_props_reach_the_alarms_and_the_dashboard(
+    custom: tuple[RegistrationAttachmentMonitor, Template],
+) -> None:
+    monitor, template = custom
+    # A 25-hour heartbeat: two periods of 12.5 hours, both without a successful scan.
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "AlarmName": "Platform-eu-NoSuccessfulScan",
+            "MetricName": "ScansSucceeded",
+            "Period": 45000,
+            "EvaluationPeriods": 2,
+            "DatapointsToAlarm": 2,
+        },
+    )
+    assert set(monitor.alarms) == {
+        "FunctionErrors",
+        "FunctionFailureQueue",
+        "ScheduleDeadLetterQueue",
+        "SubscriptionDeadLetterQueue",
+        "NoSuccessfulScan",
+        "FailedUploadsFound",
+    }
+    template.has_resource_properties(
+        "AWS::CloudWatch::Dashboard", {"DashboardName": "PlatformMonitor"}
+    )
+    template.has_resource_properties(
+        "AWS::SNS::Subscription",
+        {
+            "Protocol": "email",
+            "Endpoint": "oncall@example.com",
+            "TopicArn": cdk.Stack.of(monitor).resolve(monitor.operations_topic.topic_arn),
+        },
+    )
+
+
+def test_stuck_upload_alerts_can_be_turned_off() -> None:
+    for after in (None, cdk.Duration.minutes(0)):
+        stack = _stack()
+        RegistrationAttachmentMonitor(stack, "Monitor", refresh_token="1", stuck_upload_after=after)
+        Template.from_stack(stack).has_resource_properties(
+            "AWS::Lambda::Function",
+            {"Environment": {"Variables": Match.object_like({"STUCK_UPLOAD_MINUTES": "0"})}},
+        )
+
+
 def test_table_removal_policy(custom: tuple[RegistrationAttachmentMonitor, Template]) -> None:
     _, template = custom
     template.has_resource(
@@ -182,9 +241,10 @@ def test_subscribers_each_with_the_subscription_dead_letter_queue(
         (s["Properties"]["Protocol"], repr(s["Properties"]["Endpoint"]))
         for s in subscriptions.values()
     )
-    assert [protocol for protocol, _ in endpoints] == ["email", "email", "sqs"]
+    assert [protocol for protocol, _ in endpoints] == ["email", "email", "email", "sqs"]
+    operations = stack.resolve(monitor.operations_topic.topic_arn)
     for subscription in subscriptions.values():
-        assert subscription["Properties"]["TopicArn"] == topic
+        assert subscription["Properties"]["TopicArn"] in (topic, operations)
         assert subscription["Properties"]["RedrivePolicy"] == {"deadLetterTargetArn": dead_letters}
     # SNS may send to the dead-letter queue, for this topic only.
     template.has_resource_properties(
@@ -236,9 +296,21 @@ def test_a_second_monitor_in_one_stack_uses_its_own_names() -> None:
 def test_two_monitors_with_the_same_names_fail_at_synth() -> None:
     stack = _stack()
     RegistrationAttachmentMonitor(stack, "First", refresh_token="1")
-    RegistrationAttachmentMonitor(stack, "Second", refresh_token="1")
-    with pytest.raises(RuntimeError, match="section 'Outputs' already contains"):
-        Template.from_stack(stack)
+    with pytest.raises(
+        ValueError, match="monitor_name 'Consumer' is already used by Consumer/First"
+    ):
+        RegistrationAttachmentMonitor(stack, "Second", refresh_token="1")
+
+
+def test_two_monitors_without_outputs_still_need_their_own_names() -> None:
+    """Metrics, alarm and dashboard names would collide even where outputs do not."""
+    stack = _stack()
+    RegistrationAttachmentMonitor(stack, "First", refresh_token="1", create_outputs=False)
+    with pytest.raises(ValueError, match="monitor_name 'Consumer' is already used"):
+        RegistrationAttachmentMonitor(stack, "Second", refresh_token="1", create_outputs=False)
+    RegistrationAttachmentMonitor(
+        stack, "Third", refresh_token="1", create_outputs=False, monitor_name="Consumer-third"
+    )
 
 
 def test_outputs_and_parameters_can_be_left_out() -> None:
@@ -261,7 +333,21 @@ def test_exposed_resources() -> None:
     assert resolve(monitor.function.function_arn) == get_att(
         only_resource(template, "AWS::Lambda::Function")[0]
     )
-    assert resolve(monitor.topic.topic_arn) == ref(only_resource(template, "AWS::SNS::Topic")[0])
+    topics = template.find_resources("AWS::SNS::Topic")
+    assert sorted(
+        [resolve(monitor.topic.topic_arn), resolve(monitor.operations_topic.topic_arn)],
+        key=repr,
+    ) == sorted((ref(topic_id) for topic_id in topics), key=repr)
+    assert resolve(monitor.topic.topic_arn) != resolve(monitor.operations_topic.topic_arn)
+    assert resolve(monitor.dashboard.dashboard_name) == ref(
+        only_resource(template, "AWS::CloudWatch::Dashboard")[0]
+    )
+    assert set(monitor.alarms) == {
+        "FunctionErrors",
+        "FunctionFailureQueue",
+        "ScheduleDeadLetterQueue",
+        "NoSuccessfulScan",
+    }
     assert resolve(monitor.table.table_name) == ref(
         only_resource(template, "AWS::DynamoDB::Table")[0]
     )
@@ -306,6 +392,17 @@ def test_exposed_resources() -> None:
         ({"alert_emails": "ops@example.com"}, "alert_emails must be a list"),
         ({"alert_emails": ["not-an-address"]}, "alert_emails: 'not-an-address'"),
         ({"alert_queues": "queue"}, "alert_queues must be a list"),
+        ({"operations_emails": "ops@example.com"}, "operations_emails must be a list"),
+        ({"operations_emails": ["ops"]}, "operations_emails: 'ops' is not an email"),
+        ({"schedule_expression": "cron(0 8 * * ? *)"}, "heartbeat_window is required with"),
+        ({"schedule_expression": "rate(4 days)"}, "heartbeat_window is required with"),
+        ({"heartbeat_window": cdk.Duration.days(8)}, "heartbeat_window must be whole minutes"),
+        ({"heartbeat_window": cdk.Duration.seconds(90)}, "heartbeat_window must be whole"),
+        ({"heartbeat_window": cdk.Duration.minutes(30)}, r"heartbeat_window \(30 minutes\) is"),
+        ({"stuck_upload_after": cdk.Duration.seconds(30)}, "stuck_upload_after must be whole"),
+        ({"stuck_upload_after": 60}, "stuck_upload_after must be a Duration"),
+        ({"monitor_name": "a b"}, "monitor_name: 1 to 200 letters"),
+        ({"dashboard_name": "a/b"}, "dashboard_name: 1 to 255 letters"),
         ({"output_prefix": "B-1"}, "output_prefix: letters and digits only"),
         ({"export_prefix": "a b"}, "export_prefix: letters, digits"),
         ({"parameter_path": "no-leading-slash"}, "parameter_path: an SSM path"),

@@ -42,12 +42,18 @@ def ids(template: Template) -> dict[str, str]:
     dead_letter_arn = schedule_resource["Properties"]["Target"]["DeadLetterConfig"]["Arn"]
     failure_arn = config_resource["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]
     function_id, function = only_resource(template, "AWS::Lambda::Function")
+    # Two topics, each with its key: the alert topic (the function's) and the operations one.
+    topic_id = function["Properties"]["Environment"]["Variables"]["ALERT_TOPIC_ARN"]["Ref"]
+    topics = template.find_resources("AWS::SNS::Topic")
+    topic = topics[topic_id]
+    (operations_topic_id,) = set(topics) - {topic_id}
     return {
+        "operations_topic": operations_topic_id,
         "function": function_id,
         "role": function["Properties"]["Role"]["Fn::GetAtt"][0],
         "scheduler_role": schedule_resource["Properties"]["Target"]["RoleArn"]["Fn::GetAtt"][0],
-        "topic": only_resource(template, "AWS::SNS::Topic")[0],
-        "key": only_resource(template, "AWS::KMS::Key")[0],
+        "topic": topic_id,
+        "key": topic["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0],
         "table": only_resource(template, "AWS::DynamoDB::Table")[0],
         "log_group": only_resource(template, "AWS::Logs::LogGroup")[0],
         "custom_resource": only_resource(template, "Custom::RegistrationAttachmentStatus")[0],
@@ -114,6 +120,8 @@ def test_function_environment(template: Template, ids: dict[str, str]) -> None:
                         "MAX_ALERTS_PER_RUN": "50",
                         "ALERT_REMINDER_HOURS": "0",
                         "FULL_INVENTORY": "false",
+                        "STUCK_UPLOAD_MINUTES": "60",
+                        "MONITOR_NAME": DEFAULT_STACK_NAME,
                         "POWERTOOLS_SERVICE_NAME": "registration-attachment-monitor",
                         "POWERTOOLS_METRICS_NAMESPACE": "RegistrationAttachmentMonitor",
                         "POWERTOOLS_LOG_LEVEL": "INFO",
@@ -268,8 +276,11 @@ def test_key_lets_the_function_use_it(template: Template, ids: dict[str, str]) -
 def test_topic_lets_cloudwatch_alarms_of_this_account_publish(
     template: Template, ids: dict[str, str]
 ) -> None:
-    _, policy = only_resource(template, "AWS::SNS::TopicPolicy")
-    assert policy["Properties"]["Topics"] == [ref(ids["topic"])]
+    (policy,) = [
+        policy
+        for policy in template.find_resources("AWS::SNS::TopicPolicy").values()
+        if policy["Properties"]["Topics"] == [ref(ids["topic"])]
+    ]
     found = [
         statement
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
@@ -507,6 +518,7 @@ def test_status_outputs_read_the_custom_resource_and_are_not_exported(
 def test_outputs_are_exactly_the_documented_ones(template: Template) -> None:
     assert set(template.find_outputs("*")) == {
         "AlertTopicArn",
+        "OperationsTopicArn",
         "FunctionArn",
         "StateTableName",
         "FunctionRoleArn",
@@ -557,6 +569,10 @@ def test_only_stable_values_are_exported(template: Template, ids: dict[str, str]
     }
     assert exported == {
         "AlertTopicArn": (ref(ids["topic"]), f"{DEFAULT_STACK_NAME}-AlertTopicArn"),
+        "OperationsTopicArn": (
+            ref(ids["operations_topic"]),
+            f"{DEFAULT_STACK_NAME}-OperationsTopicArn",
+        ),
         "FunctionArn": (get_att(ids["function"]), f"{DEFAULT_STACK_NAME}-FunctionArn"),
         "StateTableName": (ref(ids["table"]), f"{DEFAULT_STACK_NAME}-StateTableName"),
     }

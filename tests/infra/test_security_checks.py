@@ -32,12 +32,17 @@ def _default_app() -> cdk.App:
 
 
 def _full_app() -> cdk.App:
-    """Two regions, watched ids, the gate, email subscribers, a cron schedule."""
+    """Two regions, watched ids, the gate, email subscribers of both topics, a cron schedule
+    (with its heartbeat window), every optional alarm and widget."""
     return build_app(
         {
             "refreshToken": PINNED_REFRESH_TOKEN,
             "scheduleExpression": "cron(0 8 * * ? *)",
             "scheduleTimeZone": "Europe/Berlin",
+            "heartbeatWindowMinutes": 2 * 24 * 60,
+            "fullInventory": True,
+            "alarmOnNewFailures": True,
+            "operationsEmails": ["oncall@example.com"],
             "failOnStatuses": ["UPLOAD_FAILED"],
             "alertEmails": ["ops@example.com"],
             "environments": [
@@ -87,6 +92,8 @@ def _construct_app() -> cdk.App:
         refresh_token=PINNED_REFRESH_TOKEN,
         alert_emails=["ops@example.com"],
         alert_queues=[subscriber],
+        operations_emails=["oncall@example.com"],
+        alarm_on_new_failures=True,
     )
     central = cdk.Stack(app, "PlatformCentral")
     RegistrationAttachmentMonitor(
