@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -105,7 +107,14 @@ def test_function_uses_the_pinned_powertools_layer(template: Template) -> None:
             ]
         }
     ]
-    assert lambda_defaults.POWERTOOLS_PACKAGE_VERSION == "3.37.0"  # requirements.txt's pin
+
+
+def test_the_layer_pin_follows_the_package_pin_the_tests_run_against() -> None:
+    # The layer number is tied to one package version: bumping requirements.txt alone
+    # would deploy a Powertools the tests never ran.
+    requirements = (Path(__file__).resolve().parents[2] / "requirements.txt").read_text()
+    [pin] = re.findall(r"^aws-lambda-powertools(?:\[[^\]]*\])?==(\S+)", requirements, re.M)
+    assert pin == lambda_defaults.POWERTOOLS_PACKAGE_VERSION
 
 
 def test_function_environment(template: Template, ids: dict[str, str]) -> None:
