@@ -383,12 +383,7 @@ def _process(
     if seconds_left() <= WATCHDOG_MARGIN_SECONDS:
         # A rollback never fails, even with no time left.
         return _on_error(event, "too little time left to read status; retry the deployment"), False
-    try:
-        runtime = services()
-    except Exception as error:
-        if rollback:
-            return _unknown(event, f"rollback answered without reading: {error}"), False
-        raise
+    runtime = services()  # a bad configuration is answered by handle's boundary
     if _answered_before(runtime.state, event):
         return Outcome(SUCCESS, ""), True
     try:
@@ -398,9 +393,7 @@ def _process(
             runtime.api, request, request_type == "Create", seconds_left, sleep
         )
     except (PropertyError, ReportError) as error:
-        if rollback:
-            return _unknown(event, f"rollback answered without reading: {error}"), False
-        return Outcome(FAILED, str(error)), False
+        return _on_error(event, str(error)), False
     reason = None if rollback else gate_reason(report)
     if reason:
         return Outcome(FAILED, reason, report.data()), False
@@ -469,7 +462,7 @@ def _unknown(event: Mapping[str, Any], reason: str) -> Outcome:
     except PropertyError:
         ids = ()
     logger.warning("Rollback Update answered SUCCESS with UNKNOWN values", reason=reason)
-    return Outcome(SUCCESS, reason, unknown_data(ids))
+    return Outcome(SUCCESS, f"rollback answered without reading: {reason}", unknown_data(ids))
 
 
 def _state_or_none(services: Callable[[], Services]) -> AlertState | None:
