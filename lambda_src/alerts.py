@@ -44,6 +44,9 @@ STUCK_FIX = (
     "the registration at the new attachment."
 )
 _MACHINE_PROTOCOLS = ("sqs", "lambda", "http", "https")
+#: How a listing names its attachments, by their status (anything else: a mix of both).
+_STATUS_WORDS = {UPLOAD_FAILED: "failed", UPLOAD_IN_PROGRESS: "stuck"}
+_MIXED_WORDS = "failed or stuck"
 _THROTTLING_CODES = frozenset(
     {"Throttled", "Throttling", "ThrottlingException", "ThrottledException"}
 )
@@ -190,8 +193,13 @@ def listing_alert(
         "consoleUrl": console_url(region),
         "fix": FIX,
     }
-    noun = {UPLOAD_FAILED: "Failed", UPLOAD_IN_PROGRESS: "Stuck"}.get(status, "Failed or stuck")
-    lines = [headline, "", f"{noun} attachments ({total}):", *(f"  {i}" for i in listed)]
+    words = _STATUS_WORDS.get(status, _MIXED_WORDS)
+    lines = [
+        headline,
+        "",
+        f"{words.capitalize()} attachments ({total}):",
+        *(f"  {i}" for i in listed),
+    ]
     if not_listed:
         lines.append(f"  … and {not_listed} more (see the console)")
     lines += [
@@ -201,10 +209,9 @@ def listing_alert(
         f"Detected at: {details['detectedAt']}",
     ]
     lines += ["", f"Fix: {FIX}", f"Console: {details['consoleUrl']}"]
-    verb = {UPLOAD_FAILED: "failed", UPLOAD_IN_PROGRESS: "stuck"}.get(status, "failed or stuck")
     return Alert(
         kind=kind,
-        subject=_subject(f"{total} SMS registration attachment uploads {verb} ({region})"),
+        subject=_subject(f"{total} SMS registration attachment uploads {words} ({region})"),
         message=_structured("\n".join(lines), details),
         attributes={
             "AlertKind": kind,
@@ -212,6 +219,34 @@ def listing_alert(
             "AttachmentUploadErrorReason": "MULTIPLE",
         },
         attachment_ids=tuple(attachment_ids),
+    )
+
+
+def digest_alert(
+    kind: str,
+    attachment_ids: Sequence[str],
+    *,
+    limit: int,
+    region: str,
+    account: str,
+    detected_at: datetime,
+) -> Alert:
+    """The flood-guard digest of one alert kind: the attachments found beyond the
+    ``limit`` of individual alerts per run."""
+    status = _WORDING[kind].status
+    return listing_alert(
+        KIND_DIGEST,
+        attachment_ids,
+        total=len(attachment_ids),
+        headline=(
+            f"More SMS registration attachment uploads {_STATUS_WORDS[status]} than the "
+            f"{limit} individual alerts sent per run: the rest are listed here and will not "
+            "be alerted one by one."
+        ),
+        region=region,
+        account=account,
+        detected_at=detected_at,
+        status=status,
     )
 
 

@@ -20,7 +20,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .alerts import (
     BATCH_SIZE,
-    KIND_DIGEST,
     KIND_STATE_UNAVAILABLE,
     KIND_UPLOAD_FAILED,
     KIND_UPLOAD_STUCK,
@@ -28,6 +27,7 @@ from .alerts import (
     AlertPublisher,
     PublishError,
     attachment_alert,
+    digest_alert,
     listing_alert,
 )
 from .config import Config
@@ -39,11 +39,9 @@ logger = Logger(child=True)
 
 #: Enough ids to name in a summary; beyond this only the count grows.
 _SUMMARY_ID_LIMIT = 1_000
-_DIGEST_WORDS = {KIND_UPLOAD_FAILED: "failed", KIND_UPLOAD_STUCK: "stuck"}
 #: Errors after which the run still sends what it found; anything else is a crash, and
 #: the claims it leaves expire and a later run sends the rest.
 _SERVICE_ERRORS = (ClientError, BotoCoreError, PublishError)
-_KIND_STATUS = {KIND_UPLOAD_FAILED: UPLOAD_FAILED, KIND_UPLOAD_STUCK: UPLOAD_IN_PROGRESS}
 
 
 @dataclass(slots=True)
@@ -259,19 +257,13 @@ class Scanner:
     def _send_digest(
         self, run: _Run, kind: str, overflow: list[tuple[str, str]]
     ) -> Exception | None:
-        digest = listing_alert(
-            KIND_DIGEST,
+        digest = digest_alert(
+            kind,
             [attachment_id for _, attachment_id in overflow],
-            total=len(overflow),
-            headline=(
-                f"More SMS registration attachment uploads {_DIGEST_WORDS[kind]} than the "
-                f"{self._config.max_alerts_per_run} individual alerts sent per run: the "
-                "rest are listed here and will not be alerted one by one."
-            ),
+            limit=self._config.max_alerts_per_run,
             region=self._config.region,
             account=run.account,
             detected_at=self._clock(),
-            status=_KIND_STATUS[kind],
         )
         try:
             self._publish_single(digest)
