@@ -93,16 +93,13 @@ class AttachmentStatus(Construct):
         fail_on_statuses: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
-        stack = Stack.of(self)
-        requested = check_attachment_ids(
-            "registration_attachment_ids",
-            registration_attachment_ids,
-            region=stack.region,
-            account=stack.account,
+        requested = check_properties(
+            self,
+            registration_attachment_ids=registration_attachment_ids,
+            attachment_statuses=attachment_statuses,
+            fail_on_statuses=fail_on_statuses,
+            refresh_token=refresh_token,
         )
-        check_statuses("attachment_statuses", attachment_statuses)
-        check_statuses("fail_on_statuses", fail_on_statuses)
-        check_refresh_token(refresh_token)
         # The values as given (ids or ARNs: the handler accepts both), one per attachment.
         self.requested_ids: tuple[str, ...] = tuple(requested.values())
         # The attachment ids the `Status.<id>` attributes are keyed by, in the same order.
@@ -140,6 +137,31 @@ class AttachmentStatus(Construct):
                 "Status.<id> only for the ids it was asked about"
             )
         return self.attribute(STATUS_ATTRIBUTE_PREFIX + attachment_id)
+
+
+def check_properties(
+    scope: Construct,
+    *,
+    registration_attachment_ids: Sequence[str],
+    attachment_statuses: Sequence[str],
+    fail_on_statuses: Sequence[str],
+    refresh_token: str | None,
+) -> dict[str, str]:
+    """Checks the custom resource's properties (a ValueError names the bad prop) and
+    returns the requested ids or ARNs keyed by attachment id. ``refresh_token`` None means
+    "made at synth" and needs no check."""
+    stack = Stack.of(scope)
+    requested = check_attachment_ids(
+        "registration_attachment_ids",
+        registration_attachment_ids,
+        region=stack.region,
+        account=stack.account,
+    )
+    check_statuses("attachment_statuses", attachment_statuses)
+    check_statuses("fail_on_statuses", fail_on_statuses)
+    if refresh_token is not None:
+        check_refresh_token(refresh_token)
+    return requested
 
 
 def check_attachment_ids(

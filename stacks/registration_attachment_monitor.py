@@ -48,9 +48,7 @@ from stacks.attachment_status import (
     SUMMARY_ATTRIBUTES,
     AttachmentStatus,
     attachment_id_of,
-    check_attachment_ids,
-    check_refresh_token,
-    check_statuses,
+    check_properties,
 )
 from stacks.encrypted_queue import EncryptedQueue
 from stacks.monitor_alarms import MonitorAlarms, heartbeat_of
@@ -80,7 +78,8 @@ EXPORTED_OUTPUTS: Final = (
 STATUS_OUTPUT_PREFIX: Final = "AttachmentStatus"
 STATUS_PARAMETER_FOLDER: Final = "Status"
 
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+#: An email address SNS can subscribe (no commas: context lists are comma-separated).
+EMAIL_ADDRESS = re.compile(r"[^@\s,]+@[^@\s,]+\.[^@\s,]+")
 _OUTPUT_PREFIX = re.compile(r"[A-Za-z0-9]*")
 _EXPORT_PREFIX = re.compile(r"[A-Za-z0-9:-]+")
 _PARAMETER_PATH = re.compile(r"(/[A-Za-z0-9_.-]+)+")
@@ -192,16 +191,13 @@ class RegistrationAttachmentMonitor(Construct):
         heartbeat = heartbeat_of(schedule_expression, heartbeat_window)
         # Checked again by AttachmentStatus; here so that a bad value fails before anything
         # is built.
-        check_attachment_ids(
-            "registration_attachment_ids",
-            registration_attachment_ids,
-            region=stack.region,
-            account=stack.account,
+        check_properties(
+            self,
+            registration_attachment_ids=registration_attachment_ids,
+            attachment_statuses=attachment_statuses,
+            fail_on_statuses=fail_on_statuses,
+            refresh_token=refresh_token,
         )
-        check_statuses("attachment_statuses", attachment_statuses)
-        check_statuses("fail_on_statuses", fail_on_statuses)
-        if refresh_token is not None:
-            check_refresh_token(refresh_token)
         if isinstance(alert_queues, str):
             raise ValueError("alert_queues must be a list of SQS queues (sqs.IQueue)")
         if not _OUTPUT_PREFIX.fullmatch(output_prefix):
@@ -573,7 +569,7 @@ def _check_emails(prop: str, emails: Sequence[str]) -> tuple[str, ...]:
         raise ValueError(f"{prop} must be a list of addresses, not a string")
     for email in emails:
         if not isinstance(email, str) or not (
-            Token.is_unresolved(email) or _EMAIL.fullmatch(email)
+            Token.is_unresolved(email) or EMAIL_ADDRESS.fullmatch(email)
         ):
             raise ValueError(f"{prop}: {email!r} is not an email address")
     return tuple(dict.fromkeys(emails))

@@ -28,6 +28,7 @@ from stacks.registration_attachment_monitor import (
     DEFAULT_MAX_ALERTS_PER_RUN,
     DEFAULT_SCHEDULE_EXPRESSION,
     DEFAULT_STUCK_UPLOAD_MINUTES,
+    EMAIL_ADDRESS,
     MAX_ALERT_REMINDER_HOURS,
     MAX_STUCK_UPLOAD_MINUTES,
     is_schedule_expression,
@@ -74,7 +75,6 @@ _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]+")
 _TIME_ZONE = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*")
 _TOPIC_ARN = re.compile(r"arn:[a-z-]+:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}")
 _KEY_ARN = re.compile(r"arn:[a-z-]+:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+")
-_EMAIL = re.compile(r"[^@\s,]+@[^@\s,]+\.[^@\s,]+")
 
 
 class ContextError(ValueError):
@@ -408,7 +408,7 @@ def _optional_arn(key: str, value: object, pattern: re.Pattern[str], what: str) 
 
 def _emails(key: str, value: object) -> tuple[str, ...]:
     emails = _string_list(key, value)
-    bad = [email for email in emails if not _EMAIL.fullmatch(email)]
+    bad = [email for email in emails if not EMAIL_ADDRESS.fullmatch(email)]
     if bad:
         raise ContextError(f"context key {key!r}: not an email address: {bad}")
     return tuple(dict.fromkeys(emails))
