@@ -395,28 +395,33 @@ def test_existing_topic_from_context() -> None:
     template.has_output("AlertTopicArn", {"Value": TOPIC_ARN})
 
 
-def test_app_py_synthesizes_with_no_context_and_no_credentials(tmp_path: Path) -> None:
-    """The real entry point, as `cdk synth` runs it, minus the CLI: no context, no AWS."""
-    environment = {
+def run_app_py(**environment: str) -> subprocess.CompletedProcess[str]:
+    """Runs app.py as the CDK CLI would, with none of this process's AWS, CDK or Python
+    settings, plus ``environment``."""
+    inherited = {
         name: value
         for name, value in os.environ.items()
         if not name.startswith(("AWS_", "CDK_", "PYTHON"))
     }
-    environment |= {
-        "CDK_OUTDIR": str(tmp_path),
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_CONFIG_FILE": "/dev/null",
-        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-    }
-    before = int(time.time() * 1000)
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, str(REPOSITORY_ROOT / "app.py")],
         cwd=REPOSITORY_ROOT,
-        env=environment,
+        env=inherited | environment,
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
+    )
+
+
+def test_app_py_synthesizes_with_no_context_and_no_credentials(tmp_path: Path) -> None:
+    """The real entry point, as `cdk synth` runs it, minus the CLI: no context, no AWS."""
+    before = int(time.time() * 1000)
+    result = run_app_py(
+        CDK_OUTDIR=str(tmp_path),
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_CONFIG_FILE="/dev/null",
+        AWS_SHARED_CREDENTIALS_FILE="/dev/null",
     )
     assert result.returncode == 0, result.stderr
     template_file = tmp_path / f"{DEFAULT_STACK_NAME}.template.json"
@@ -427,24 +432,10 @@ def test_app_py_synthesizes_with_no_context_and_no_credentials(tmp_path: Path) -
 
 
 def test_app_py_names_a_bad_context_key_without_a_traceback(tmp_path: Path) -> None:
-    environment = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("AWS_", "CDK_", "PYTHON"))
-    }
-    environment |= {
-        "CDK_OUTDIR": str(tmp_path),
+    result = run_app_py(
+        CDK_OUTDIR=str(tmp_path),
         # How the CLI hands `-c maxAlertsPerRun=0` to the app.
-        "CDK_CONTEXT_JSON": json.dumps({"maxAlertsPerRun": "0"}),
-    }
-    result = subprocess.run(
-        [sys.executable, str(REPOSITORY_ROOT / "app.py")],
-        cwd=REPOSITORY_ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+        CDK_CONTEXT_JSON=json.dumps({"maxAlertsPerRun": "0"}),
     )
     assert result.returncode == 1
     assert "context key 'maxAlertsPerRun' must be an integer >= 1" in result.stderr
